@@ -1,0 +1,233 @@
+//! Ending a super-step: conflicts, reducers, and where the run goes next.
+
+use std::mem;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use super::RunError;
+use super::runner::Runner;
+use super::task::{Task, TaskDone, TaskOutcome};
+use crate::checkpoint::Write;
+use crate::graph::{GraphInner, NodeId, Target};
+use crate::node::Goto;
+use crate::state::State;
+
+/// A source of routing: a node that ran (or START, `None`) with the extra
+/// targets its command named.
+pub(crate) type Routed<S> = (Option<NodeId>, Vec<Goto<S>>);
+
+impl<S: State> Runner<'_, S> {
+    /// Ends a step whose tasks all succeeded: checks that no two tasks wrote
+    /// one exclusive field, applies the updates in task order, and computes the
+    /// next step's tasks. Returns the step's writes and the nodes that ran.
+    pub(crate) fn advance(&mut self) -> Result<(Vec<Write>, Vec<NodeId>), RunError> {
+        let step = self.pos.step + 1;
+        let tasks = mem::take(&mut self.pos.pending);
+        let done = mem::take(&mut self.pos.done);
+        if tasks.len() > 1 {
+            self.check_conflicts(step, &tasks, &done)?;
+        }
+        let encodes = self.encodes();
+        let mut writes = Vec::new();
+        let mut routed: Vec<Routed<S>> = Vec::with_capacity(tasks.len());
+        for (i, (task, done)) in tasks.into_iter().zip(done).enumerate() {
+            let Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded }, .. }) = done else {
+                // `drive` only advances when every task succeeded.
+                continue;
+            };
+            if encodes {
+                let update = match encoded {
+                    Some(bytes) => bytes,
+                    None => self.encode_value(&command.update, "update")?,
+                };
+                writes.push(Write { task: i as u32, node: self.graph.name(task.node).to_string(), update });
+            }
+            self.pos.state.apply(command.update);
+            routed.push((Some(task.node), command.goto));
+        }
+        let ran = routed.iter().filter_map(|(node, _)| *node).collect();
+        let next = self.route(Vec::new(), routed)?;
+        self.set_pending(next);
+        Ok((writes, ran))
+    }
+
+    /// Replaces the pending tasks, none of them finished.
+    pub(crate) fn set_pending(&mut self, tasks: Vec<Task<S>>) {
+        self.pos.done = tasks.iter().map(|_| None).collect();
+        self.pos.pending = tasks;
+    }
+
+    fn check_conflicts(&self, step: u64, tasks: &[Task<S>], done: &[Option<TaskDone<S>>]) -> Result<(), RunError> {
+        let mut written: Vec<(&'static str, usize)> = Vec::new();
+        for (i, result) in done.iter().enumerate() {
+            let Some(TaskDone { outcome: TaskOutcome::Succeeded { command, .. }, .. }) = result else { continue };
+            let mut conflict = None;
+            S::exclusive_writes(&command.update, &mut |field| {
+                if conflict.is_some() {
+                    return;
+                }
+                match written.iter().find(|(f, _)| *f == field) {
+                    Some(&(_, first)) if first != i => conflict = Some((field, first)),
+                    Some(_) => {}
+                    None => written.push((field, i)),
+                }
+            });
+            if let Some((field, first)) = conflict {
+                return Err(RunError::Conflict {
+                    thread: self.thread.to_string(),
+                    step,
+                    field,
+                    first: self.graph.name(tasks[first].node).to_string(),
+                    second: self.graph.name(tasks[i].node).to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The next step's tasks: `keep` (tasks still pending), then what the
+    /// `routed` sources lead to: static edges and command targets, then routers
+    /// on the current state, then joins whose last source arrived. A node is
+    /// pulled once however many edges lead to it; `Send` tasks are never merged.
+    pub(crate) fn route(&mut self, keep: Vec<Task<S>>, routed: Vec<Routed<S>>) -> Result<Vec<Task<S>>, RunError> {
+        let mut next = NextTasks { graph: self.graph, pulled: &mut self.pulled, tasks: Vec::new() };
+        for task in keep {
+            next.keep(task);
+        }
+        let mut sources: Vec<Option<NodeId>> = Vec::with_capacity(routed.len());
+        for (source, goto) in routed {
+            for &target in &self.graph.routing(source).edges {
+                if let Target::Node(id) = target {
+                    next.pull(id);
+                }
+            }
+            for goto in goto {
+                next.goto(&self.thread, goto)?;
+            }
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+        }
+        for &source in &sources {
+            for &router in &self.graph.routing(source).routers {
+                next.router(&self.thread, source, router, &self.pos.state)?;
+            }
+        }
+        for &source in &sources {
+            if let Some(node) = source {
+                for &join in &self.graph.routing(source).joins {
+                    next.arrive(&mut self.pos.joins[join], join, node);
+                }
+            }
+        }
+        Ok(next.finish())
+    }
+}
+
+/// The next step's tasks as they are found.
+struct NextTasks<'a, S: State> {
+    graph: &'a GraphInner<S>,
+    /// Which nodes are pulled already; cleared again by `finish`.
+    pulled: &'a mut Vec<bool>,
+    tasks: Vec<Task<S>>,
+}
+
+impl<S: State> NextTasks<'_, S> {
+    fn keep(&mut self, task: Task<S>) {
+        if task.input.is_none() {
+            if self.pulled[task.node] {
+                return;
+            }
+            self.pulled[task.node] = true;
+        }
+        self.tasks.push(task);
+    }
+
+    fn pull(&mut self, node: NodeId) {
+        if !self.pulled[node] {
+            self.pulled[node] = true;
+            self.tasks.push(Task::pull(node));
+        }
+    }
+
+    fn send(&mut self, node: NodeId, input: S) {
+        self.tasks.push(Task { node, input: Some(input), resume: Vec::new() });
+    }
+
+    fn goto(&mut self, thread: &str, goto: Goto<S>) -> Result<(), RunError> {
+        let resolve = |name: &str| {
+            self.graph.node_id(name).ok_or_else(|| RunError::UnknownNode {
+                thread: thread.to_owned(),
+                node: name.to_owned(),
+                context: "a command's goto",
+            })
+        };
+        match goto {
+            Goto::Node(name) => {
+                let id = resolve(&name)?;
+                self.pull(id);
+            }
+            Goto::Send(send) => {
+                let id = resolve(&send.node)?;
+                self.send(id, send.input);
+            }
+            Goto::End => {}
+        }
+        Ok(())
+    }
+
+    fn router(&mut self, thread: &str, source: Option<NodeId>, router: usize, state: &S) -> Result<(), RunError> {
+        let router = &self.graph.routers[router];
+        let source_name =
+            || source.map_or_else(|| crate::graph::START.to_owned(), |id| self.graph.name(id).to_string());
+        let selected = catch_unwind(AssertUnwindSafe(|| (router.func)(state)))
+            .map_err(|_| RunError::RouterPanicked { thread: thread.to_owned(), node: source_name() })?;
+        let Some((_, targets)) = router.branches.get(selected.branch) else {
+            return Err(RunError::InvalidRoute {
+                thread: thread.to_owned(),
+                node: source_name(),
+                branch: selected.branch,
+            });
+        };
+        match selected.sends {
+            None => {
+                for &target in targets {
+                    if let Target::Node(id) = target {
+                        self.pull(id);
+                    }
+                }
+            }
+            Some(inputs) => {
+                let nodes: Vec<NodeId> =
+                    targets.iter().filter_map(|t| if let Target::Node(id) = t { Some(*id) } else { None }).collect();
+                for input in inputs {
+                    if let Some((&last, rest)) = nodes.split_last() {
+                        for &node in rest {
+                            self.send(node, input.clone());
+                        }
+                        self.send(last, input);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Marks `node` arrived at `join`; pulls the join's target once all arrived.
+    fn arrive(&mut self, arrived: &mut Vec<NodeId>, join: usize, node: NodeId) {
+        if let Err(at) = arrived.binary_search(&node) {
+            arrived.insert(at, node);
+        }
+        let join = &self.graph.joins[join];
+        if *arrived == join.sources {
+            arrived.clear();
+            self.pull(join.target);
+        }
+    }
+
+    fn finish(self) -> Vec<Task<S>> {
+        for task in &self.tasks {
+            self.pulled[task.node] = false;
+        }
+        self.tasks
+    }
+}

@@ -1,0 +1,320 @@
+//! Starting and resuming runs.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures::channel::mpsc;
+use tracing::Instrument;
+
+use super::event::{EventSink, EventStream};
+use super::load::{Restored, restore};
+use super::runner::Runner;
+use super::{Resume, RunConfig, RunError, RunResult};
+use crate::checkpoint::{
+    CheckpointId, Checkpointer, Durability, EXTERNAL_TASK, Source, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus,
+    Write, encode,
+};
+use crate::graph::{CompiledGraph, GraphInner, START};
+use crate::node::InterruptId;
+use crate::state::{Input, State};
+
+/// One run of a thread, configured before it starts:
+/// `graph.run("t1").step_limit(50).invoke(input)`.
+#[must_use = "a run does nothing until invoked, resumed or streamed"]
+pub struct Run<'g, S: State> {
+    graph: &'g CompiledGraph<S>,
+    thread: String,
+    config: RunConfig,
+    from: Option<CheckpointId>,
+}
+
+impl<S: State> std::fmt::Debug for Run<'_, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run")
+            .field("thread", &self.thread)
+            .field("config", &self.config)
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+enum Start<S: State> {
+    Input(Input<S>),
+    Resume(Resume),
+}
+
+impl<S: State> CompiledGraph<S> {
+    /// A run of `thread` with this graph's defaults, to configure.
+    pub fn run(&self, thread: impl Into<String>) -> Run<'_, S> {
+        Run { graph: self, thread: thread.into(), config: self.defaults.clone(), from: None }
+    }
+
+    /// Runs `thread` from START on `input` until it completes, fails or stops
+    /// for a human. A thread with state merges the input into it first.
+    ///
+    /// # Errors
+    /// See [`RunError`]; a node failure is not an error but the outcome.
+    pub async fn invoke(&self, input: impl Into<Input<S>>, thread: &str) -> Result<RunResult<S>, RunError> {
+        self.run(thread).invoke(input).await
+    }
+
+    /// Continues `thread` from its latest checkpoint: after an interrupt, a
+    /// failure, or a crash. Finished tasks are not run again.
+    ///
+    /// # Errors
+    /// [`RunError::NoSuchThread`], [`RunError::NotResumable`], and the
+    /// resume-value errors; see [`RunError`].
+    pub async fn resume(&self, thread: &str, resume: Resume) -> Result<RunResult<S>, RunError> {
+        self.run(thread).resume(resume).await
+    }
+
+    /// Like [`invoke`](Self::invoke), as a stream of [`Event`](super::Event)s.
+    pub fn stream(&self, input: impl Into<Input<S>>, thread: &str) -> EventStream<S> {
+        self.run(thread).stream(input)
+    }
+}
+
+impl<S: State> Run<'_, S> {
+    /// At most `limit` super-steps in this invocation.
+    pub fn step_limit(mut self, limit: u64) -> Self {
+        self.config.step_limit = limit;
+        self
+    }
+
+    /// The durability of this run's checkpoints.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.config.durability = durability;
+        self
+    }
+
+    /// Stops before any of `nodes` runs, instead of the graph's list.
+    pub fn interrupt_before<I: IntoIterator<Item = N>, N: Into<String>>(mut self, nodes: I) -> Self {
+        self.config.interrupt_before = Some(nodes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Stops after any of `nodes` runs, instead of the graph's list.
+    pub fn interrupt_after<I: IntoIterator<Item = N>, N: Into<String>>(mut self, nodes: I) -> Self {
+        self.config.interrupt_after = Some(nodes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Resumes from `checkpoint` rather than the latest: when it is older,
+    /// the run starts a new branch and the old history stays as it was.
+    pub fn from_checkpoint(mut self, checkpoint: CheckpointId) -> Self {
+        self.from = Some(checkpoint);
+        self
+    }
+
+    /// Runs from START on `input`.
+    ///
+    /// # Errors
+    /// See [`CompiledGraph::invoke`].
+    pub async fn invoke(self, input: impl Into<Input<S>>) -> Result<RunResult<S>, RunError> {
+        let span = tracing::info_span!("graph.run", thread.id = %self.thread);
+        execute(self.graph, self.thread, self.config, self.from, Start::Input(input.into()), None)
+            .instrument(span)
+            .await
+    }
+
+    /// Continues the thread.
+    ///
+    /// # Errors
+    /// See [`CompiledGraph::resume`].
+    pub async fn resume(self, resume: Resume) -> Result<RunResult<S>, RunError> {
+        let span = tracing::info_span!("graph.run", thread.id = %self.thread);
+        execute(self.graph, self.thread, self.config, self.from, Start::Resume(resume), None).instrument(span).await
+    }
+
+    /// Runs from START on `input`, as a stream of events.
+    pub fn stream(self, input: impl Into<Input<S>>) -> EventStream<S> {
+        self.into_stream(Start::Input(input.into()))
+    }
+
+    /// Continues the thread, as a stream of events.
+    pub fn stream_resume(self, resume: Resume) -> EventStream<S> {
+        self.into_stream(Start::Resume(resume))
+    }
+
+    fn into_stream(self, start: Start<S>) -> EventStream<S> {
+        let (tx, rx) = mpsc::unbounded();
+        let graph = self.graph.clone();
+        let Run { thread, config, from, .. } = self;
+        let span = tracing::info_span!("graph.run", thread.id = %thread);
+        let run = async move { execute(&graph, thread, config, from, start, Some(tx)).await }.instrument(span);
+        EventStream::new(rx, Box::pin(run))
+    }
+}
+
+async fn execute<S: State>(
+    graph: &CompiledGraph<S>,
+    thread: String,
+    config: RunConfig,
+    from: Option<CheckpointId>,
+    start: Start<S>,
+    events: EventSink<S>,
+) -> Result<RunResult<S>, RunError> {
+    let inner = &*graph.inner;
+    let saver = graph.saver.as_deref();
+    let _active = saver.map(|_| ActiveThread::acquire(inner, &thread)).transpose()?;
+    let thread: Arc<str> = thread.into();
+    match start {
+        Start::Input(input) => {
+            let latest = match saver {
+                Some(saver) => restore(inner, saver, &thread, from).await?,
+                None => None,
+            };
+            let (mut runner, writes) = match (latest, input) {
+                (None, Input::State(state)) => (Runner::new(inner, saver, thread, &config, events, state)?, Vec::new()),
+                (None, Input::Update(_)) => return Err(RunError::UpdateNeedsState { thread: thread.to_string() }),
+                (Some(latest), input) => {
+                    let id = newest(saver, &thread, &latest).await?;
+                    let mut runner = Runner::from_restored(inner, saver, thread, &config, events, latest, id)?;
+                    let mut writes = runner.absorb_successes()?;
+                    let update = match input {
+                        Input::State(state) => state.into_update(),
+                        Input::Update(update) => update,
+                    };
+                    if runner.encodes() {
+                        let bytes = runner.encode_value(&update, "input")?;
+                        writes.push(Write { task: EXTERNAL_TASK, node: START.to_owned(), update: bytes });
+                    }
+                    runner.pos.state.apply(update);
+                    (runner, writes)
+                }
+            };
+            let next = runner.route(Vec::new(), vec![(None, Vec::new())])?;
+            runner.set_pending(next);
+            let stop = runner.stop_at(&[]);
+            runner.write_checkpoint(Source::Input, writes, stop.clone()).await?;
+            match stop {
+                Some(stop) => runner.stop_for_human(&stop).await,
+                None => runner.drive().await,
+            }
+        }
+        Start::Resume(resume) => {
+            let saver = saver.ok_or(RunError::NoCheckpointer { operation: "resume" })?;
+            let missing = || RunError::NoSuchThread { thread: thread.to_string() };
+            let latest = saver.checkpoint(&thread, None).await?.ok_or_else(missing)?;
+            let at = from.unwrap_or(latest.id);
+            let mut base = restore(inner, saver, &thread, Some(at))
+                .await?
+                .ok_or_else(|| RunError::NoSuchCheckpoint { thread: thread.to_string(), checkpoint: at })?;
+            if base.pos.pending.is_empty() {
+                return Err(RunError::NotResumable { thread: thread.to_string() });
+            }
+            let answered = attach_resume(inner, &thread, &mut base, resume)?;
+            if !answered.is_empty() && at == latest.id {
+                saver.put_tasks(&thread, answered, Durability::Sync).await?;
+            }
+            let mut runner = Runner::from_restored(inner, Some(saver), thread, &config, events, base, latest.id)?;
+            if at != latest.id {
+                let writes = runner.absorb_successes()?;
+                runner.write_checkpoint(Source::Fork { from: at }, writes, None).await?;
+            }
+            runner.drive().await
+        }
+    }
+}
+
+/// The id of the thread's newest checkpoint, given a restored one.
+async fn newest<S: State>(
+    saver: Option<&dyn Checkpointer>,
+    thread: &str,
+    restored: &Restored<S>,
+) -> Result<CheckpointId, RunError> {
+    let restored_id = restored.pos.checkpoint;
+    let Some(saver) = saver else { return Ok(restored_id) };
+    Ok(saver.checkpoint(thread, None).await?.map_or(restored_id, |c| c.id.max(restored_id)))
+}
+
+/// Gives resume values to the tasks waiting for them. Returns the updated
+/// records of those tasks, to store before they run again.
+fn attach_resume<S: State>(
+    graph: &GraphInner<S>,
+    thread: &str,
+    base: &mut Restored<S>,
+    resume: Resume,
+) -> Result<Vec<TaskRecord>, RunError> {
+    let checkpoint = base.pos.checkpoint;
+    let waiting: Vec<(usize, InterruptId)> = base
+        .interrupted
+        .iter()
+        .map(|(i, _)| (*i, InterruptId::new(checkpoint, *i as u32, base.pos.pending[*i].resume.len())))
+        .collect();
+    let mut answered: Vec<usize> = Vec::new();
+    let mut answer = |task: usize, value: serde_json::Value, base: &mut Restored<S>| {
+        base.pos.pending[task].resume.push(value);
+        if !answered.contains(&task) {
+            answered.push(task);
+        }
+    };
+    if let Some(value) = resume.value {
+        match waiting[..] {
+            [] => return Err(RunError::UnexpectedResumeValue { thread: thread.to_owned() }),
+            [(task, _)] => answer(task, value, base),
+            _ => {
+                return Err(RunError::AmbiguousResume {
+                    thread: thread.to_owned(),
+                    pending: waiting.into_iter().map(|(_, id)| id).collect(),
+                });
+            }
+        }
+    }
+    for (id, value) in resume.values {
+        let Some(&(task, _)) = waiting.iter().find(|(_, w)| *w == id) else {
+            return Err(RunError::UnknownInterrupt { thread: thread.to_owned(), id });
+        };
+        answer(task, value, base);
+    }
+    let mut records = Vec::with_capacity(answered.len());
+    for task in answered {
+        let Some((_, payload)) = base.interrupted.iter().find(|(i, _)| *i == task) else { continue };
+        // A JSON value always serializes: its map keys are strings.
+        let encode_json = |value: &serde_json::Value| serde_json::to_vec(value).unwrap_or_default();
+        let body = TaskBody {
+            node: graph.name(base.pos.pending[task].node).to_string(),
+            attempts: 1,
+            outcome: TaskOutcomeBody::Interrupted {
+                payload: encode_json(payload),
+                resume: base.pos.pending[task].resume.iter().map(encode_json).collect(),
+            },
+        };
+        records.push((task, body));
+    }
+    Ok(records
+        .into_iter()
+        .map(|(task, body)| TaskRecord {
+            checkpoint,
+            task: task as u32,
+            status: TaskStatus::Interrupted,
+            body: encode(&body),
+        })
+        .collect())
+}
+
+/// Marks a thread as running in this process for as long as it lives.
+pub(crate) struct ActiveThread<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    thread: String,
+}
+
+impl<'a> ActiveThread<'a> {
+    pub(crate) fn acquire<S: State>(graph: &'a GraphInner<S>, thread: &str) -> Result<Self, RunError> {
+        if !lock(&graph.active).insert(thread.to_owned()) {
+            return Err(RunError::ThreadBusy { thread: thread.to_owned() });
+        }
+        Ok(Self { set: &graph.active, thread: thread.to_owned() })
+    }
+}
+
+impl Drop for ActiveThread<'_> {
+    fn drop(&mut self) {
+        lock(self.set).remove(&self.thread);
+    }
+}
+
+fn lock(set: &Mutex<HashSet<String>>) -> MutexGuard<'_, HashSet<String>> {
+    // Insert and remove leave the set valid even if a panic interrupted them.
+    set.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,69 @@
+use std::fmt;
+
+use crate::checkpoint::CheckpointId;
+use crate::node::{Interrupt, TaskError};
+use crate::state::State;
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// No task is left: the run reached END on every branch.
+    Completed,
+    /// The run stopped for a human; resume it with
+    /// [`CompiledGraph::resume`](crate::graph::CompiledGraph::resume).
+    Interrupted {
+        /// What it waits for.
+        interrupts: Vec<Interrupt>,
+    },
+    /// A node failed. The tasks of its step that succeeded are recorded and
+    /// will not run again; resuming runs the failed ones.
+    Failed {
+        /// The failed node (the first, in task order, if several failed).
+        node: String,
+        /// Its error.
+        error: TaskError,
+    },
+}
+
+/// What a run returns: the state it reached and how it ended.
+pub struct RunResult<S: State> {
+    /// The state at the end of the run (for a failed or interrupted step,
+    /// including the writes of the tasks that succeeded).
+    pub state: S,
+    /// How the run ended.
+    pub outcome: Outcome,
+    /// The thread.
+    pub thread: String,
+    /// The thread's latest checkpoint, when the graph has a checkpointer.
+    pub checkpoint: Option<CheckpointId>,
+    /// Super-steps this invocation ran.
+    pub steps: u64,
+}
+
+impl<S: State> RunResult<S> {
+    /// Whether the run completed.
+    pub fn is_completed(&self) -> bool {
+        self.outcome == Outcome::Completed
+    }
+
+    /// The pending interrupts, empty unless the run was interrupted.
+    pub fn interrupts(&self) -> &[Interrupt] {
+        match &self.outcome {
+            Outcome::Interrupted { interrupts } => interrupts,
+            _ => &[],
+        }
+    }
+}
+
+impl<S: State> fmt::Debug for RunResult<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunResult")
+            .field("state", &self.state)
+            .field("outcome", &self.outcome)
+            .field("thread", &self.thread)
+            .field("checkpoint", &self.checkpoint)
+            .field("steps", &self.steps)
+            .finish()
+    }
+}

@@ -1,0 +1,451 @@
+//! A run in progress: its position in the thread, the super-step loop, and
+//! how each step's end is written down.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use super::event::EventSink;
+use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
+use super::{Event, Outcome, RunConfig, RunError, RunResult};
+use crate::checkpoint::{
+    CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Durability, JoinProgress, PendingTask, RecordKind,
+    SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
+};
+use crate::graph::{GraphInner, NodeId};
+use crate::node::{Interrupt, InterruptId, InterruptKind};
+use crate::state::State;
+
+/// Where a thread stands: the checkpoint a super-step starts from, the state
+/// there, and the step's tasks with those already finished.
+pub(crate) struct Position<S: State> {
+    pub(crate) checkpoint: CheckpointId,
+    pub(crate) parent: Option<CheckpointId>,
+    pub(crate) step: u64,
+    pub(crate) state: S,
+    pub(crate) pending: Vec<Task<S>>,
+    /// Parallel to `pending`: results already known.
+    pub(crate) done: Vec<Option<TaskDone<S>>>,
+    /// Per join: the sources arrived since it last fired, sorted.
+    pub(crate) joins: Vec<Vec<NodeId>>,
+    pub(crate) compaction: Compaction,
+    /// What the checkpoint was written from (kept for `Exit` durability, which
+    /// writes it late).
+    pub(crate) source: Source,
+    pub(crate) writes: Vec<Write>,
+    pub(crate) stop: Option<Stop>,
+    /// Whether `checkpoint` is in the store.
+    pub(crate) stored: bool,
+}
+
+/// Deltas since the last snapshot, for the [`SnapshotPolicy`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Compaction {
+    pub(crate) deltas: u32,
+    pub(crate) delta_bytes: usize,
+    pub(crate) snapshot_bytes: usize,
+}
+
+pub(crate) struct Runner<'g, S: State> {
+    pub(crate) graph: &'g GraphInner<S>,
+    pub(crate) saver: Option<&'g dyn Checkpointer>,
+    pub(crate) thread: Arc<str>,
+    pub(crate) durability: Durability,
+    pub(crate) step_limit: u64,
+    pub(crate) before: Vec<bool>,
+    pub(crate) after: Vec<bool>,
+    pub(crate) policy: SnapshotPolicy,
+    pub(crate) events: EventSink<S>,
+    /// The id the next checkpoint gets.
+    pub(crate) next_id: CheckpointId,
+    /// The newest checkpoint in the store, the parent of a late `Exit` write.
+    pub(crate) last_stored: Option<CheckpointId>,
+    pub(crate) pos: Position<S>,
+    /// Super-steps run by this invocation.
+    pub(crate) steps: u64,
+    /// Scratch: which nodes the next step already pulls.
+    pub(crate) pulled: Vec<bool>,
+}
+
+impl<'g, S: State> Runner<'g, S> {
+    /// A runner for `thread` with no position yet (`pos` is filled by the caller).
+    pub(crate) fn new(
+        graph: &'g GraphInner<S>,
+        saver: Option<&'g dyn Checkpointer>,
+        thread: Arc<str>,
+        config: &RunConfig,
+        events: EventSink<S>,
+        state: S,
+    ) -> Result<Self, RunError> {
+        let flags = |names: &Option<Vec<String>>, defaults: &[NodeId], context| -> Result<Vec<bool>, RunError> {
+            let mut flags = vec![false; graph.nodes.len()];
+            match names {
+                Some(names) => {
+                    for name in names {
+                        let id = graph.node_id(name).ok_or_else(|| RunError::UnknownNode {
+                            thread: thread.to_string(),
+                            node: name.clone(),
+                            context,
+                        })?;
+                        flags[id] = true;
+                    }
+                }
+                None => defaults.iter().for_each(|&id| flags[id] = true),
+            }
+            Ok(flags)
+        };
+        let before = flags(&config.interrupt_before, &graph.interrupt_before, "interrupt_before")?;
+        let after = flags(&config.interrupt_after, &graph.interrupt_after, "interrupt_after")?;
+        Ok(Self {
+            graph,
+            saver,
+            durability: config.durability,
+            step_limit: config.step_limit,
+            before,
+            after,
+            policy: saver.map(|s| s.snapshot_policy()).unwrap_or_default(),
+            events,
+            next_id: CheckpointId::new(1),
+            last_stored: None,
+            pos: Position {
+                checkpoint: CheckpointId::new(0),
+                parent: None,
+                step: 0,
+                state,
+                pending: Vec::new(),
+                done: Vec::new(),
+                joins: vec![Vec::new(); graph.joins.len()],
+                compaction: Compaction::default(),
+                source: Source::Input,
+                writes: Vec::new(),
+                stop: None,
+                stored: false,
+            },
+            steps: 0,
+            pulled: vec![false; graph.nodes.len()],
+            thread,
+        })
+    }
+
+    /// Whether task results are encoded as they finish (a store will keep them).
+    pub(crate) fn encodes(&self) -> bool {
+        self.saver.is_some() && self.durability != Durability::Exit
+    }
+
+    pub(crate) fn emit(&self, event: impl FnOnce() -> Event<S>) {
+        if let Some(sink) = &self.events {
+            // A listener that went away only stops receiving.
+            let _ = sink.unbounded_send(event());
+        }
+    }
+
+    /// Runs super-steps until the run completes, fails, stops for a human, or
+    /// hits its step limit.
+    pub(crate) async fn drive(mut self) -> Result<RunResult<S>, RunError> {
+        loop {
+            if self.pos.pending.is_empty() {
+                return self.finish(Outcome::Completed).await;
+            }
+            if self.steps >= self.step_limit {
+                self.flush_exit().await?;
+                return Err(RunError::StepLimit { thread: self.thread.to_string(), limit: self.step_limit });
+            }
+            let unsaved = self.execute().await?;
+            if let Some(outcome) = self.unfinished_outcome() {
+                self.save_task_records(unsaved).await?;
+                return self.finish(outcome).await;
+            }
+            let (writes, ran) = self.advance()?;
+            self.steps += 1;
+            let stop = self.stop_at(&ran);
+            self.write_checkpoint(Source::Step, writes, stop.clone()).await?;
+            if let Some(stop) = stop {
+                return self.stop_for_human(&stop).await;
+            }
+        }
+    }
+
+    /// The outcome of a step in which some task failed or was interrupted.
+    fn unfinished_outcome(&self) -> Option<Outcome> {
+        let mut interrupts = Vec::new();
+        for (i, done) in self.pos.done.iter().enumerate() {
+            match done.as_ref().map(|d| &d.outcome) {
+                Some(TaskOutcome::Failed(error)) => {
+                    let node = self.graph.name(self.pos.pending[i].node).to_string();
+                    return Some(Outcome::Failed { node, error: error.clone() });
+                }
+                Some(TaskOutcome::Interrupted { payload, resume }) => interrupts.push(Interrupt {
+                    id: InterruptId::new(self.pos.checkpoint, i as u32, resume.len()),
+                    node: self.graph.name(self.pos.pending[i].node).to_string(),
+                    kind: InterruptKind::Node { payload: payload.clone() },
+                }),
+                _ => {}
+            }
+        }
+        (!interrupts.is_empty()).then_some(Outcome::Interrupted { interrupts })
+    }
+
+    /// The interrupt_after / interrupt_before stop at the end of a step that
+    /// ran `ran`, given the next step's tasks.
+    pub(crate) fn stop_at(&self, ran: &[NodeId]) -> Option<Stop> {
+        let mut stop = Stop::default();
+        for &id in ran {
+            let name = self.graph.name(id);
+            if self.after[id] && !stop.after.iter().any(|n| **n == **name) {
+                stop.after.push(name.to_string());
+            }
+        }
+        for task in &self.pos.pending {
+            let name = self.graph.name(task.node);
+            if self.before[task.node] && !stop.before.iter().any(|n| **n == **name) {
+                stop.before.push(name.to_string());
+            }
+        }
+        (!stop.before.is_empty() || !stop.after.is_empty()).then_some(stop)
+    }
+
+    pub(crate) async fn stop_for_human(self, stop: &Stop) -> Result<RunResult<S>, RunError> {
+        let interrupts = stop_interrupts(self.pos.checkpoint, stop);
+        self.finish(Outcome::Interrupted { interrupts }).await
+    }
+
+    /// Ends the run: writes what `Exit` durability held back, and hands back
+    /// the state with the writes of a stopped step's successful tasks.
+    async fn finish(mut self, outcome: Outcome) -> Result<RunResult<S>, RunError> {
+        self.flush_exit().await?;
+        if let Outcome::Interrupted { interrupts } = &outcome {
+            let interrupts = interrupts.clone();
+            self.emit(|| Event::Interrupted { interrupts });
+        }
+        let checkpoint = self.saver.map(|_| self.pos.checkpoint);
+        let Position { mut state, done, .. } = self.pos;
+        for done in done.into_iter().flatten() {
+            if let TaskOutcome::Succeeded { command, .. } = done.outcome {
+                state.apply(command.update);
+            }
+        }
+        Ok(RunResult { state, outcome, thread: self.thread.to_string(), checkpoint, steps: self.steps })
+    }
+
+    /// Ends the current step's checkpoint: the position moves to a new
+    /// checkpoint whose state is `pos.state` and whose tasks are `pos.pending`.
+    pub(crate) async fn write_checkpoint(
+        &mut self,
+        source: Source,
+        writes: Vec<Write>,
+        stop: Option<Stop>,
+    ) -> Result<(), RunError> {
+        let id = self.next_id;
+        self.next_id = id.next();
+        // Id 0 is never a stored checkpoint: it marks a thread's first position.
+        let parent = (self.pos.checkpoint.as_u64() > 0).then_some(self.pos.checkpoint);
+        let step = match source {
+            Source::Step => self.pos.step + 1,
+            _ => self.pos.step,
+        };
+        self.pos.parent = parent;
+        self.pos.checkpoint = id;
+        self.pos.step = step;
+        self.pos.source = source;
+        self.pos.writes = writes;
+        self.pos.stop = stop;
+        self.pos.stored = false;
+        let Some(saver) = self.saver else { return Ok(()) };
+        if self.durability == Durability::Exit {
+            return Ok(());
+        }
+        let delta_bytes: usize = self.pos.writes.iter().map(|w| w.update.len()).sum();
+        let c = self.pos.compaction;
+        let fresh = parent.is_none();
+        let snapshot = fresh || self.policy.wants_snapshot(c.deltas + 1, c.delta_bytes + delta_bytes, c.snapshot_bytes);
+        let record = self.encode_position(parent, snapshot)?;
+        saver.put_checkpoint(&self.thread, record, Vec::new(), self.durability).await?;
+        self.pos.stored = true;
+        self.last_stored = Some(id);
+        self.emit(|| Event::CheckpointSaved { checkpoint: id, step });
+        Ok(())
+    }
+
+    /// The record of the current position, as a snapshot or as a delta on `parent`.
+    fn encode_position(&mut self, parent: Option<CheckpointId>, snapshot: bool) -> Result<CheckpointRecord, RunError> {
+        let state = if snapshot { Some(self.encode_value(&self.pos.state, "state")?) } else { None };
+        let next = self.pending_bodies()?;
+        let joins = self.join_bodies();
+        let pos = &mut self.pos;
+        let delta_bytes: usize = pos.writes.iter().map(|w| w.update.len()).sum();
+        match &state {
+            Some(bytes) => pos.compaction = Compaction { deltas: 0, delta_bytes: 0, snapshot_bytes: bytes.len() },
+            None => {
+                pos.compaction.deltas += 1;
+                pos.compaction.delta_bytes += delta_bytes;
+            }
+        }
+        let body = CheckpointBodyRef {
+            snapshot: state.as_deref(),
+            writes: &pos.writes,
+            next: &next,
+            joins: &joins,
+            source: &pos.source,
+            stop: pos.stop.as_ref(),
+        };
+        Ok(CheckpointRecord {
+            id: pos.checkpoint,
+            parent,
+            step: pos.step,
+            created_at_ms: now_ms(),
+            kind: if state.is_some() { RecordKind::Snapshot } else { RecordKind::Delta },
+            body: encode(&body),
+        })
+    }
+
+    fn pending_bodies(&self) -> Result<Vec<PendingTask>, RunError> {
+        self.pos
+            .pending
+            .iter()
+            .map(|task| {
+                let input = match &task.input {
+                    Some(input) => Some(self.encode_value(input, "task input")?),
+                    None => None,
+                };
+                Ok(PendingTask { node: self.graph.name(task.node).to_string(), input })
+            })
+            .collect()
+    }
+
+    fn join_bodies(&self) -> Vec<JoinProgress> {
+        self.pos
+            .joins
+            .iter()
+            .enumerate()
+            .filter(|(_, arrived)| !arrived.is_empty())
+            .map(|(j, arrived)| JoinProgress {
+                target: self.graph.name(self.graph.joins[j].target).to_string(),
+                arrived: arrived.iter().map(|&id| self.graph.name(id).to_string()).collect(),
+            })
+            .collect()
+    }
+
+    pub(crate) fn encode_value<T: serde::Serialize>(&self, value: &T, what: &'static str) -> Result<Vec<u8>, RunError> {
+        to_json(value).map_err(|message| RunError::Encode { thread: self.thread.to_string(), what, message })
+    }
+
+    /// The records of finished tasks of an unfinished step, so they do not run again.
+    pub(crate) fn task_records(&mut self, only: &[usize]) -> Result<Vec<TaskRecord>, RunError> {
+        let pos = &mut self.pos;
+        records_for(self.graph, &self.thread, pos.checkpoint, &pos.pending, &mut pos.done, only)
+    }
+
+    async fn save_task_records(&mut self, unsaved: Vec<usize>) -> Result<(), RunError> {
+        let Some(saver) = self.saver else { return Ok(()) };
+        if self.durability == Durability::Exit || unsaved.is_empty() {
+            return Ok(());
+        }
+        let records = self.task_records(&unsaved)?;
+        saver.put_tasks(&self.thread, records, self.durability).await?;
+        Ok(())
+    }
+
+    /// With `Exit` durability: writes the position's checkpoint, as a
+    /// snapshot, and the results of its step's finished tasks.
+    async fn flush_exit(&mut self) -> Result<(), RunError> {
+        let Some(saver) = self.saver else { return Ok(()) };
+        if self.durability != Durability::Exit || self.pos.stored {
+            return Ok(());
+        }
+        let record = self.encode_position(self.last_stored, true)?;
+        let finished: Vec<usize> = (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_some()).collect();
+        let tasks = self.task_records(&finished)?;
+        saver.put_checkpoint(&self.thread, record, tasks, Durability::Sync).await?;
+        self.pos.stored = true;
+        self.last_stored = Some(self.pos.checkpoint);
+        Ok(())
+    }
+}
+
+/// The records of the finished tasks `only` of the step at `checkpoint`.
+pub(crate) fn records_for<S: State>(
+    graph: &GraphInner<S>,
+    thread: &str,
+    checkpoint: CheckpointId,
+    pending: &[Task<S>],
+    done: &mut [Option<TaskDone<S>>],
+    only: &[usize],
+) -> Result<Vec<TaskRecord>, RunError> {
+    let mut records = Vec::with_capacity(only.len());
+    for &i in only {
+        if let Some(result) = done[i].as_mut() {
+            let node = graph.name(pending[i].node);
+            let record = task_record(checkpoint, i as u32, node, result).map_err(|message| RunError::Encode {
+                thread: thread.to_owned(),
+                what: "task result",
+                message,
+            })?;
+            records.push(record);
+        }
+    }
+    Ok(records)
+}
+
+/// The interrupts a stop at `checkpoint` presents.
+pub(crate) fn stop_interrupts(checkpoint: CheckpointId, stop: &Stop) -> Vec<Interrupt> {
+    let after = stop.after.iter().map(|node| Interrupt {
+        id: InterruptId::named(format!("{checkpoint}-after-{node}")),
+        node: node.clone(),
+        kind: InterruptKind::After,
+    });
+    let before = stop.before.iter().map(|node| Interrupt {
+        id: InterruptId::named(format!("{checkpoint}-before-{node}")),
+        node: node.clone(),
+        kind: InterruptKind::Before,
+    });
+    after.chain(before).collect()
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+impl<'g, S: State> Runner<'g, S> {
+    /// A runner positioned at a restored checkpoint of a thread whose newest
+    /// checkpoint is `latest`.
+    pub(crate) fn from_restored(
+        graph: &'g GraphInner<S>,
+        saver: Option<&'g dyn Checkpointer>,
+        thread: Arc<str>,
+        config: &RunConfig,
+        events: EventSink<S>,
+        restored: super::load::Restored<S>,
+        latest: CheckpointId,
+    ) -> Result<Self, RunError> {
+        let pos = restored.pos;
+        let mut runner = Self::new(graph, saver, thread, config, events, pos.state)?;
+        runner.pos = Position { state: runner.pos.state, ..pos };
+        runner.next_id = latest.next();
+        runner.last_stored = Some(runner.pos.checkpoint);
+        Ok(runner)
+    }
+
+    /// Folds the pending step's successful tasks into the state, leaving only
+    /// the tasks still to run; returns their writes, for a checkpoint that
+    /// starts a new branch from here.
+    pub(crate) fn absorb_successes(&mut self) -> Result<Vec<Write>, RunError> {
+        let tasks = std::mem::take(&mut self.pos.pending);
+        let done = std::mem::take(&mut self.pos.done);
+        let mut writes = Vec::new();
+        let mut keep = Vec::new();
+        for (i, (task, done)) in tasks.into_iter().zip(done).enumerate() {
+            match done {
+                Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded }, .. }) => {
+                    let update = match encoded {
+                        Some(bytes) => bytes,
+                        None => self.encode_value(&command.update, "update")?,
+                    };
+                    writes.push(Write { task: i as u32, node: self.graph.name(task.node).to_string(), update });
+                    self.pos.state.apply(command.update);
+                }
+                _ => keep.push(task),
+            }
+        }
+        self.set_pending(keep);
+        Ok(writes)
+    }
+}

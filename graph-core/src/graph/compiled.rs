@@ -1,0 +1,291 @@
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use petgraph::graph::DiGraph;
+
+use super::builder::RouterDef;
+use super::route::Selected;
+use super::validate::{EdgeKind, Vertex, check, layout};
+use super::{BuildError, END, START, StateGraph};
+use crate::checkpoint::{Checkpointer, Durability};
+use crate::exec::RunConfig;
+use crate::node::NodeFn;
+use crate::state::State;
+
+/// Index of a node in [`GraphInner::nodes`].
+pub(crate) type NodeId = usize;
+
+pub(crate) type RouterFn<S> = Arc<dyn Fn(&S) -> Selected<S> + Send + Sync>;
+
+/// Where an edge leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Node(NodeId),
+    End,
+}
+
+/// What follows a node (or START): static edges, routers, joins it feeds.
+#[derive(Debug, Default)]
+pub(crate) struct Routing {
+    pub(crate) edges: Vec<Target>,
+    pub(crate) routers: Vec<usize>,
+    pub(crate) joins: Vec<usize>,
+}
+
+impl Routing {
+    fn is_empty(&self) -> bool {
+        self.edges.is_empty() && self.routers.is_empty() && self.joins.is_empty()
+    }
+}
+
+pub(crate) struct CompiledNode<S: State> {
+    pub(crate) name: Arc<str>,
+    pub(crate) func: NodeFn<S>,
+    pub(crate) routing: Routing,
+}
+
+pub(crate) struct CompiledRouter<S: State> {
+    pub(crate) func: RouterFn<S>,
+    pub(crate) branches: Vec<(Cow<'static, str>, Vec<Target>)>,
+}
+
+#[derive(Debug)]
+pub(crate) struct CompiledJoin {
+    /// Sorted, without duplicates.
+    pub(crate) sources: Vec<NodeId>,
+    pub(crate) target: NodeId,
+}
+
+/// The immutable, shared part of a compiled graph.
+pub(crate) struct GraphInner<S: State> {
+    pub(crate) nodes: Vec<CompiledNode<S>>,
+    pub(crate) by_name: HashMap<String, NodeId>,
+    pub(crate) start: Routing,
+    pub(crate) routers: Vec<CompiledRouter<S>>,
+    pub(crate) joins: Vec<CompiledJoin>,
+    pub(crate) interrupt_before: Vec<NodeId>,
+    pub(crate) interrupt_after: Vec<NodeId>,
+    pub(crate) layout: DiGraph<Vertex, EdgeKind>,
+    /// Threads with a run in progress in this process.
+    pub(crate) active: Mutex<HashSet<String>>,
+}
+
+impl<S: State> GraphInner<S> {
+    pub(crate) fn node_id(&self, name: &str) -> Option<NodeId> {
+        self.by_name.get(name).copied()
+    }
+
+    pub(crate) fn name(&self, id: NodeId) -> &Arc<str> {
+        &self.nodes[id].name
+    }
+
+    pub(crate) fn routing(&self, node: Option<NodeId>) -> &Routing {
+        match node {
+            Some(id) => &self.nodes[id].routing,
+            None => &self.start,
+        }
+    }
+
+    /// The join whose target is `target`, if any.
+    pub(crate) fn join_into(&self, target: &str) -> Option<usize> {
+        let id = self.node_id(target)?;
+        self.joins.iter().position(|j| j.target == id)
+    }
+}
+
+/// A validated graph, ready to run threads. Cheap to clone: clones share the
+/// graph and its checkpointer.
+///
+/// Build one with [`StateGraph::compile`], give it a store with
+/// [`with_checkpointer`](Self::with_checkpointer), then run it with
+/// [`invoke`](Self::invoke), [`resume`](Self::resume), [`stream`](Self::stream)
+/// or a configured [`run`](Self::run).
+pub struct CompiledGraph<S: State> {
+    pub(crate) inner: Arc<GraphInner<S>>,
+    pub(crate) saver: Option<Arc<dyn Checkpointer>>,
+    pub(crate) defaults: RunConfig,
+}
+
+impl<S: State> Clone for CompiledGraph<S> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner), saver: self.saver.clone(), defaults: self.defaults.clone() }
+    }
+}
+
+impl<S: State> fmt::Debug for CompiledGraph<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompiledGraph")
+            .field("nodes", &self.inner.nodes.iter().map(|n| &*n.name).collect::<Vec<_>>())
+            .field("checkpointer", &self.saver)
+            .field("defaults", &self.defaults)
+            .finish()
+    }
+}
+
+impl<S: State> CompiledGraph<S> {
+    /// Stores every run's checkpoints in `saver`, which makes threads durable,
+    /// resumable and inspectable.
+    pub fn with_checkpointer(mut self, saver: impl Checkpointer) -> Self {
+        self.saver = Some(Arc::new(saver));
+        self
+    }
+
+    /// Like [`with_checkpointer`](Self::with_checkpointer), sharing a saver
+    /// another graph also uses.
+    pub fn with_shared_checkpointer(mut self, saver: Arc<dyn Checkpointer>) -> Self {
+        self.saver = Some(saver);
+        self
+    }
+
+    /// The checkpointer, if any.
+    pub fn checkpointer(&self) -> Option<&Arc<dyn Checkpointer>> {
+        self.saver.as_ref()
+    }
+
+    /// The default durability of runs (default [`Durability::Sync`]).
+    pub fn with_durability(mut self, durability: Durability) -> Self {
+        self.defaults.durability = durability;
+        self
+    }
+
+    /// The default step limit of runs: a run that would start more super-steps
+    /// than this in one invocation stops with an error (default 10,000).
+    pub fn with_step_limit(mut self, limit: u64) -> Self {
+        self.defaults.step_limit = limit;
+        self
+    }
+
+    /// The node names, in the order they were added.
+    pub fn node_names(&self) -> impl Iterator<Item = &str> {
+        self.inner.nodes.iter().map(|n| &*n.name)
+    }
+
+    pub(crate) fn build(graph: StateGraph<S>) -> Result<Self, BuildError> {
+        if let Some(error) = graph.errors.into_iter().next() {
+            return Err(error);
+        }
+        let by_name: HashMap<String, NodeId> =
+            graph.nodes.iter().enumerate().map(|(i, n)| (n.name.to_string(), i)).collect();
+        let resolve = |name: &str, context: &str| -> Result<NodeId, BuildError> {
+            by_name
+                .get(name)
+                .copied()
+                .ok_or_else(|| BuildError::UnknownNode { node: name.to_owned(), context: context.to_owned() })
+        };
+        let mut start = Routing::default();
+        let mut routing: Vec<Routing> = graph.nodes.iter().map(|_| Routing::default()).collect();
+
+        for (from, to) in &graph.edges {
+            if from == END || to == START {
+                let reason = if from == END { "END has no outgoing edges" } else { "START has no incoming edges" };
+                return Err(BuildError::InvalidEdge { from: from.clone(), to: to.clone(), reason });
+            }
+            let target = if to == END { Target::End } else { Target::Node(resolve(to, "edge target")?) };
+            let slot = if from == START { &mut start } else { &mut routing[resolve(from, "edge source")?] };
+            if !slot.edges.contains(&target) {
+                slot.edges.push(target);
+            }
+        }
+
+        let mut routers = Vec::with_capacity(graph.routers.len());
+        for RouterDef { source, branches, func } in graph.routers {
+            if source == END {
+                return Err(BuildError::InvalidEdge {
+                    from: source,
+                    to: "(router)".into(),
+                    reason: "END has no outgoing edges",
+                });
+            }
+            let mut compiled = Vec::with_capacity(branches.len());
+            for (label, targets) in branches {
+                let mut resolved = Vec::with_capacity(targets.len());
+                for target in targets {
+                    resolved.push(if target == END {
+                        Target::End
+                    } else {
+                        match by_name.get(&target) {
+                            Some(&id) => Target::Node(id),
+                            None => {
+                                return Err(BuildError::UnknownRouteTarget {
+                                    source_node: source.clone(),
+                                    branch: label.to_string(),
+                                    target,
+                                });
+                            }
+                        }
+                    });
+                }
+                compiled.push((label, resolved));
+            }
+            let slot = if source == START { &mut start } else { &mut routing[resolve(&source, "router source")?] };
+            slot.routers.push(routers.len());
+            routers.push(CompiledRouter { func, branches: compiled });
+        }
+
+        let mut joins: Vec<CompiledJoin> = Vec::with_capacity(graph.joins.len());
+        for (sources, target) in &graph.joins {
+            if target == START || target == END || sources.is_empty() {
+                let reason = if sources.is_empty() { "it has no sources" } else { "its target must be a node" };
+                return Err(BuildError::InvalidJoin { target: target.clone(), reason });
+            }
+            let target_id = resolve(target, "join target")?;
+            if joins.iter().any(|j| j.target == target_id) {
+                return Err(BuildError::InvalidJoin {
+                    target: target.clone(),
+                    reason: "a node can be the target of one join only",
+                });
+            }
+            let mut ids = Vec::with_capacity(sources.len());
+            for source in sources {
+                if source == START || source == END {
+                    return Err(BuildError::InvalidJoin {
+                        target: target.clone(),
+                        reason: "its sources must be nodes",
+                    });
+                }
+                ids.push(resolve(source, "join source")?);
+            }
+            ids.sort_unstable();
+            ids.dedup();
+            for &id in &ids {
+                routing[id].joins.push(joins.len());
+            }
+            joins.push(CompiledJoin { sources: ids, target: target_id });
+        }
+
+        if start.is_empty() {
+            return Err(BuildError::NoEntry);
+        }
+        let interrupt_before =
+            graph.interrupt_before.iter().map(|n| resolve(n, "interrupt_before")).collect::<Result<Vec<_>, _>>()?;
+        let interrupt_after =
+            graph.interrupt_after.iter().map(|n| resolve(n, "interrupt_after")).collect::<Result<Vec<_>, _>>()?;
+
+        let nodes: Vec<CompiledNode<S>> = graph
+            .nodes
+            .into_iter()
+            .zip(routing)
+            .map(|(spec, routing)| CompiledNode { name: Arc::from(&*spec.name), func: spec.func, routing })
+            .collect();
+        let layout = layout(&nodes, &start, &routers, &joins);
+        check(&layout, |id| &nodes[id].name)?;
+
+        Ok(Self {
+            inner: Arc::new(GraphInner {
+                nodes,
+                by_name,
+                start,
+                routers,
+                joins,
+                interrupt_before,
+                interrupt_after,
+                layout,
+                active: Mutex::new(HashSet::new()),
+            }),
+            saver: None,
+            defaults: RunConfig::default(),
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! Graphviz DOT of a compiled graph.
+
+use std::fmt::Write as _;
+
+use petgraph::visit::EdgeRef;
+
+use super::CompiledGraph;
+use super::validate::{EdgeKind, Vertex};
+use crate::state::State;
+
+/// Extra attributes for one vertex, e.g. a fill colour for a run's outcome.
+pub(crate) type VertexStyle<'a> = &'a dyn Fn(Vertex) -> Option<String>;
+
+impl<S: State> CompiledGraph<S> {
+    /// The graph in Graphviz DOT: START and END as ovals, nodes as boxes,
+    /// conditional routes dashed and labelled with their branch names, joins as
+    /// a waiting point that all sources feed. Render with `dot -Tsvg`.
+    pub fn to_dot(&self) -> String {
+        self.render_dot(&|_| None)
+    }
+
+    pub(crate) fn render_dot(&self, style: VertexStyle<'_>) -> String {
+        let g = &self.inner.layout;
+        let mut out = String::new();
+        out.push_str("digraph stategraph {\n");
+        out.push_str("  rankdir=TB;\n");
+        out.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];\n");
+        out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
+        for v in g.node_indices() {
+            let vertex = g[v];
+            let base = match vertex {
+                Vertex::Start => "label=\"START\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
+                Vertex::End => "label=\"END\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
+                Vertex::Node(id) => format!("label=\"{}\"", escape(self.inner.name(id))),
+                Vertex::Join(_) => {
+                    "label=\"\", xlabel=\"join\", shape=circle, width=0.15, fillcolor=\"#333333\"".to_owned()
+                }
+            };
+            let extra = style(vertex).map(|s| format!(", {s}")).unwrap_or_default();
+            let _ = writeln!(out, "  v{} [{base}{extra}];", v.index());
+        }
+        for e in g.edge_references() {
+            let attrs = match e.weight() {
+                EdgeKind::Static => String::new(),
+                EdgeKind::Route(label) => format!(" [style=dashed, label=\"{}\"]", escape(label)),
+                EdgeKind::JoinIn => " [arrowhead=none]".to_owned(),
+                EdgeKind::JoinOut => " [style=bold]".to_owned(),
+            };
+            let _ = writeln!(out, "  v{} -> v{}{attrs};", e.source().index(), e.target().index());
+        }
+        out.push_str("}\n");
+        out
+    }
+}
+
+/// Escapes text for a double-quoted DOT string.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_quotes_backslashes_and_newlines() {
+        assert_eq!(escape("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

@@ -1,0 +1,126 @@
+//! The graph as petgraph sees it, and the checks `compile` runs on it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::{Bfs, Reversed};
+
+use super::BuildError;
+use super::compiled::{CompiledJoin, CompiledNode, CompiledRouter, NodeId, Routing, Target};
+use crate::state::State;
+
+/// A vertex of the layout graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Vertex {
+    Start,
+    End,
+    Node(NodeId),
+    /// The waiting point of join number `n`.
+    Join(usize),
+}
+
+/// An edge of the layout graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EdgeKind {
+    Static,
+    /// A router's branch, labelled with its name.
+    Route(Cow<'static, str>),
+    /// Into a join's waiting point.
+    JoinIn,
+    /// Out of a join's waiting point.
+    JoinOut,
+}
+
+// Vertex 0 is START, vertex 1 is END, then one per node, then one per join.
+
+pub(crate) fn start_vertex() -> NodeIndex {
+    NodeIndex::new(0)
+}
+
+pub(crate) fn end_vertex() -> NodeIndex {
+    NodeIndex::new(1)
+}
+
+pub(crate) fn node_vertex(id: NodeId) -> NodeIndex {
+    NodeIndex::new(2 + id)
+}
+
+pub(crate) fn layout<S: State>(
+    nodes: &[CompiledNode<S>],
+    start: &Routing,
+    routers: &[CompiledRouter<S>],
+    joins: &[CompiledJoin],
+) -> DiGraph<Vertex, EdgeKind> {
+    let mut g = DiGraph::with_capacity(2 + nodes.len() + joins.len(), 0);
+    g.add_node(Vertex::Start);
+    g.add_node(Vertex::End);
+    for id in 0..nodes.len() {
+        g.add_node(Vertex::Node(id));
+    }
+    let join_vertices: Vec<NodeIndex> = (0..joins.len()).map(|j| g.add_node(Vertex::Join(j))).collect();
+    let vertex = |t: Target| match t {
+        Target::Node(id) => node_vertex(id),
+        Target::End => end_vertex(),
+    };
+    let sources = std::iter::once((start_vertex(), start))
+        .chain(nodes.iter().enumerate().map(|(i, n)| (node_vertex(i), &n.routing)));
+    for (from, routing) in sources {
+        for &t in &routing.edges {
+            g.add_edge(from, vertex(t), EdgeKind::Static);
+        }
+        for &r in &routing.routers {
+            for (label, targets) in &routers[r].branches {
+                for &t in targets {
+                    g.add_edge(from, vertex(t), EdgeKind::Route(label.clone()));
+                }
+            }
+        }
+        for &j in &routing.joins {
+            g.add_edge(from, join_vertices[j], EdgeKind::JoinIn);
+        }
+    }
+    for (j, join) in joins.iter().enumerate() {
+        g.add_edge(join_vertices[j], node_vertex(join.target), EdgeKind::JoinOut);
+    }
+    g
+}
+
+/// Every node reachable from START, and END reachable from every node (a node
+/// with no outgoing edges ends its branch, as if it had an edge to END).
+pub(crate) fn check<'a>(
+    g: &DiGraph<Vertex, EdgeKind>,
+    name: impl Fn(NodeId) -> &'a Arc<str>,
+) -> Result<(), BuildError> {
+    let mut reached = vec![false; g.node_count()];
+    let mut bfs = Bfs::new(g, start_vertex());
+    while let Some(v) = bfs.next(g) {
+        reached[v.index()] = true;
+    }
+    let mut ends = vec![false; g.node_count()];
+    let reversed = Reversed(g);
+    let dead_ends = g
+        .node_indices()
+        .filter(|&v| matches!(g[v], Vertex::Node(_)) && g.neighbors_directed(v, Direction::Outgoing).next().is_none());
+    for root in std::iter::once(end_vertex()).chain(dead_ends) {
+        if ends[root.index()] {
+            continue;
+        }
+        let mut bfs = Bfs::new(&reversed, root);
+        while let Some(v) = bfs.next(&reversed) {
+            ends[v.index()] = true;
+        }
+    }
+    for v in g.node_indices() {
+        if let Vertex::Node(id) = g[v] {
+            if !reached[v.index()] {
+                return Err(BuildError::Unreachable { node: name(id).to_string() });
+            }
+            if !ends[v.index()] {
+                return Err(BuildError::EndUnreachable { node: name(id).to_string() });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+use std::any::TypeId;
+use std::borrow::Cow;
+use std::fmt;
+
+use super::NodeFn;
+use crate::state::State;
+
+/// A node as a Rust item: what `#[node]` generates for an `async fn`, so that
+/// wiring names an item and a misspelt node does not compile.
+pub trait NodeHandle: Copy + Send + Sync + 'static {
+    /// The state the node runs on.
+    type State: State;
+    /// The node's name in the graph, its records and its DOT.
+    const NAME: &'static str;
+    /// The node's function and declared properties.
+    fn spec(self) -> NodeSpec<Self::State>;
+}
+
+/// A node's definition: its name and its function.
+pub struct NodeSpec<S: State> {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) func: NodeFn<S>,
+    /// The handle type it came from, so mentioning a handle twice is one node.
+    pub(crate) origin: Option<TypeId>,
+}
+
+impl<S: State> NodeSpec<S> {
+    /// A node named `name` running `func`.
+    pub fn new(name: impl Into<Cow<'static, str>>, func: NodeFn<S>) -> Self {
+        Self { name: name.into(), func, origin: None }
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The node's function.
+    pub fn func(&self) -> &NodeFn<S> {
+        &self.func
+    }
+}
+
+impl<S: State> Clone for NodeSpec<S> {
+    fn clone(&self) -> Self {
+        Self { name: self.name.clone(), func: self.func.clone(), origin: self.origin }
+    }
+}
+
+impl<S: State> fmt::Debug for NodeSpec<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeSpec").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// A reference to a node in the builder: a name, and the definition when the
+/// reference is a typed handle (which then registers the node on first use).
+pub struct NodeRef<S: State> {
+    pub(crate) name: Cow<'static, str>,
+    pub(crate) spec: Option<NodeSpec<S>>,
+}
+
+impl<S: State> NodeRef<S> {
+    /// The referenced node's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl<S: State> fmt::Debug for NodeRef<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeRef").field("name", &self.name).field("typed", &self.spec.is_some()).finish()
+    }
+}
+
+/// What the builder accepts where it needs a node: a typed handle, a name, or
+/// [`START`](crate::graph::START) / [`END`](crate::graph::END).
+pub trait IntoNodeRef<S: State> {
+    /// The reference.
+    fn into_node_ref(self) -> NodeRef<S>;
+}
+
+impl<S: State> IntoNodeRef<S> for NodeRef<S> {
+    fn into_node_ref(self) -> NodeRef<S> {
+        self
+    }
+}
+
+impl<S: State> IntoNodeRef<S> for &str {
+    fn into_node_ref(self) -> NodeRef<S> {
+        NodeRef { name: Cow::Owned(self.to_owned()), spec: None }
+    }
+}
+
+impl<S: State> IntoNodeRef<S> for String {
+    fn into_node_ref(self) -> NodeRef<S> {
+        NodeRef { name: Cow::Owned(self), spec: None }
+    }
+}
+
+impl<S: State> IntoNodeRef<S> for &String {
+    fn into_node_ref(self) -> NodeRef<S> {
+        NodeRef { name: Cow::Owned(self.clone()), spec: None }
+    }
+}
+
+impl<S: State, H: NodeHandle<State = S>> IntoNodeRef<S> for H {
+    fn into_node_ref(self) -> NodeRef<S> {
+        let mut spec = self.spec();
+        spec.origin = Some(TypeId::of::<H>());
+        NodeRef { name: Cow::Borrowed(H::NAME), spec: Some(spec) }
+    }
+}

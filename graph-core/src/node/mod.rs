@@ -1,0 +1,16 @@
+//! Nodes: async functions of the state and a [`Ctx`], what they return, and
+//! the typed handles the graph builder takes.
+
+mod ctx;
+mod error;
+mod func;
+mod handle;
+mod output;
+
+pub use ctx::{Ctx, Interrupt, InterruptId, InterruptKind};
+pub use error::{ErrorKind, NodeError, NodeResult, TaskError};
+pub use func::{BoxFuture, IntoNode, NodeFn, marker};
+pub use handle::{IntoNodeRef, NodeHandle, NodeRef, NodeSpec};
+pub use output::{Command, Goto, Send};
+
+pub(crate) use ctx::CtxParts;

@@ -1,0 +1,1 @@
+//! stategraph macros (under construction).

@@ -1,0 +1,1 @@
+//! stategraph durable stores (under construction).
