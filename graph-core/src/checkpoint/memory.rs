@@ -4,7 +4,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, Durability, HistoryQuery, SnapshotPolicy, TaskRecord,
+    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, Durability, HistoryQuery,
+    SnapshotPolicy, TaskRecord,
 };
 
 /// Keeps every thread in memory: for tests, and for runs that need
@@ -12,6 +13,7 @@ use super::{
 #[derive(Debug, Default)]
 pub struct MemorySaver {
     threads: Mutex<HashMap<String, ThreadRecords>>,
+    dead_letters: Mutex<BTreeMap<String, DeadLetter>>,
     policy: SnapshotPolicy,
 }
 
@@ -29,7 +31,7 @@ impl MemorySaver {
 
     /// An empty saver with its own snapshot policy.
     pub fn with_snapshot_policy(policy: SnapshotPolicy) -> Self {
-        Self { threads: Mutex::default(), policy }
+        Self { policy, ..Self::default() }
     }
 
     /// The total size of the stored bodies, checkpoints and task records.
@@ -44,9 +46,7 @@ impl MemorySaver {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, ThreadRecords>> {
-        // Every operation leaves the map consistent before it can panic, so a
-        // poisoned lock still guards valid data.
-        self.threads.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.threads)
     }
 }
 
@@ -126,7 +126,30 @@ impl Checkpointer for MemorySaver {
         Ok(())
     }
 
+    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
+        lock(&self.dead_letters).insert(letter.thread.clone(), letter);
+        Ok(())
+    }
+
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
+        Ok(lock(&self.dead_letters).values().cloned().collect())
+    }
+
+    async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError> {
+        Ok(lock(&self.dead_letters).get(thread).cloned())
+    }
+
+    async fn remove_dead_letter(&self, thread: &str) -> Result<bool, CheckpointError> {
+        Ok(lock(&self.dead_letters).remove(thread).is_some())
+    }
+
     fn snapshot_policy(&self) -> SnapshotPolicy {
         self.policy
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every operation leaves the data consistent before it can panic, so a
+    // poisoned lock still guards valid data.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -8,6 +8,7 @@
 //! Stores see bodies as opaque bytes: they keep, order and return them.
 
 mod body;
+mod dead_letter;
 mod durability;
 mod error;
 mod memory;
@@ -15,6 +16,7 @@ mod record;
 mod saver;
 mod snapshot_policy;
 
+pub use dead_letter::DeadLetter;
 pub use durability::Durability;
 pub use error::CheckpointError;
 pub use memory::MemorySaver;

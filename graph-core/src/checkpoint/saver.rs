@@ -4,7 +4,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    CheckpointError, CheckpointId, CheckpointRecord, Durability, HistoryQuery, RecordKind, SnapshotPolicy, TaskRecord,
+    CheckpointError, CheckpointId, CheckpointRecord, DeadLetter, Durability, HistoryQuery, RecordKind, SnapshotPolicy,
+    TaskRecord,
 };
 
 /// Where a graph keeps its threads: checkpoints, the task records of the step
@@ -125,6 +126,30 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
     /// Store failures.
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError>;
 
+    /// Files a run that failed for good, replacing the thread's earlier letter.
+    ///
+    /// # Errors
+    /// Store failures.
+    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError>;
+
+    /// Every dead letter, ordered by thread.
+    ///
+    /// # Errors
+    /// Store failures; damaged records.
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError>;
+
+    /// The thread's dead letter, if it has one.
+    ///
+    /// # Errors
+    /// Store failures; damaged records.
+    async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError>;
+
+    /// Removes the thread's dead letter; returns whether there was one.
+    ///
+    /// # Errors
+    /// Store failures.
+    async fn remove_dead_letter(&self, thread: &str) -> Result<bool, CheckpointError>;
+
     /// When checkpoints store the whole state; see [`SnapshotPolicy`].
     fn snapshot_policy(&self) -> SnapshotPolicy {
         SnapshotPolicy::default()
@@ -178,6 +203,22 @@ impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
 
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
         (**self).delete_thread(thread).await
+    }
+
+    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
+        (**self).put_dead_letter(letter).await
+    }
+
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
+        (**self).dead_letters().await
+    }
+
+    async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError> {
+        (**self).dead_letter(thread).await
+    }
+
+    async fn remove_dead_letter(&self, thread: &str) -> Result<bool, CheckpointError> {
+        (**self).remove_dead_letter(thread).await
     }
 
     fn snapshot_policy(&self) -> SnapshotPolicy {
