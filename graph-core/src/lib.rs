@@ -5,6 +5,8 @@
 //! Users depend on the `stategraph` facade, which re-exports this crate with
 //! the macros and the durable stores.
 
+#![warn(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod checkpoint;
 pub mod exec;
 pub mod graph;
