@@ -87,7 +87,10 @@ impl Route<Counter> for ToGhost {
 
 #[test]
 fn router_target_not_in_the_graph() {
-    let e = err(StateGraph::new().add_node("a", noop).add_edge(START, "a").add_conditional_edges("a", |_: &Counter| ToGhost));
+    let e = err(StateGraph::new()
+        .add_node("a", noop)
+        .add_edge(START, "a")
+        .add_conditional_edges("a", |_: &Counter| ToGhost));
     assert_eq!(
         e,
         BuildError::UnknownRouteTarget { source_node: "a".into(), branch: "Found".into(), target: "ghost".into() }

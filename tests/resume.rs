@@ -96,11 +96,7 @@ async fn a_panicking_node_is_a_failed_task_not_a_crash() {
         }
         Ok(SumUpdate::default())
     }
-    let graph = StateGraph::new()
-        .add_node("boom", boom)
-        .add_edge(START, "boom")
-        .compile()
-        .unwrap();
+    let graph = StateGraph::new().add_node("boom", boom).add_edge(START, "boom").compile().unwrap();
     let run = graph.invoke(Sum::default(), "t").await.unwrap();
     match run.outcome {
         Outcome::Failed { node, error } => {

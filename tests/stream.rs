@@ -56,13 +56,8 @@ async fn events_follow_the_run() {
 
 #[tokio::test]
 async fn a_failing_stream_ends_with_the_error() {
-    let graph = StateGraph::new()
-        .add_node("a", a)
-        .add_node("b", b)
-        .add_edge(START, "a")
-        .add_edge("a", "b")
-        .compile()
-        .unwrap();
+    let graph =
+        StateGraph::new().add_node("a", a).add_node("b", b).add_edge(START, "a").add_edge("a", "b").compile().unwrap();
     let events: Vec<_> = graph.run("t").step_limit(1).stream(Counter::default()).collect().await;
     assert!(matches!(events.last(), Some(Err(RunError::StepLimit { .. }))));
     assert!(events.iter().any(|e| matches!(e, Ok(Event::NodeFinished { .. }))));
