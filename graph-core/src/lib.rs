@@ -11,10 +11,12 @@ pub mod checkpoint;
 pub mod exec;
 pub mod graph;
 pub mod node;
+pub mod policy;
 pub mod state;
 
 pub use checkpoint::{CheckpointError, CheckpointId, Checkpointer, Durability, MemorySaver};
 pub use exec::{Event, Outcome, Resume, RunError, RunResult, StateSnapshot};
 pub use graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
 pub use node::{Command, Ctx, Interrupt, NodeError, NodeResult, Send};
+pub use policy::{BreakerConfig, Breakers, NodePolicy, RetryPolicy};
 pub use state::{Input, State};

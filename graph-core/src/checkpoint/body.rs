@@ -6,10 +6,11 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckpointError, CheckpointId};
+use crate::exec::{NodeFailure, RunHealth};
 use crate::node::TaskError;
 
 /// The body format written by this version.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
 
 /// A checkpoint: its step's writes, the whole state when it is a snapshot,
 /// and where the run goes next.
@@ -27,6 +28,32 @@ pub(crate) struct CheckpointBody {
     pub(crate) source: Source,
     /// Why the run stopped at this checkpoint, if it did.
     pub(crate) stop: Option<Stop>,
+    /// The run's degraded, failed, skipped and replaced nodes so far.
+    pub(crate) health: RunHealth,
+    /// Completed nodes that have compensators, oldest first.
+    pub(crate) completed: Vec<Completion>,
+    /// A rollback in progress or finished.
+    pub(crate) rollback: Option<RollbackBody>,
+}
+
+/// A completed node a rollback would undo, and the checkpoint whose state
+/// its compensator sees.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Completion {
+    pub(crate) node: String,
+    pub(crate) checkpoint: CheckpointId,
+}
+
+/// Where a rollback stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RollbackBody {
+    pub(crate) failed_node: String,
+    pub(crate) error: TaskError,
+    /// Completions still to undo, next first.
+    pub(crate) remaining: Vec<Completion>,
+    /// Nodes undone so far, in order.
+    pub(crate) compensated: Vec<String>,
+    pub(crate) failures: Vec<NodeFailure>,
 }
 
 /// The task index of writes that no task made.
@@ -67,6 +94,8 @@ pub(crate) enum Source {
     Update { as_node: Option<String> },
     /// A branch started from an older checkpoint.
     Fork { from: CheckpointId },
+    /// A step of a rollback: one compensator ran.
+    Rollback,
 }
 
 /// Why a run stopped at a checkpoint. One resume passes the whole stop.
@@ -88,6 +117,9 @@ pub(crate) struct CheckpointBodyRef<'a> {
     pub(crate) joins: &'a [JoinProgress],
     pub(crate) source: &'a Source,
     pub(crate) stop: Option<&'a Stop>,
+    pub(crate) health: &'a RunHealth,
+    pub(crate) completed: &'a [Completion],
+    pub(crate) rollback: Option<&'a RollbackBody>,
 }
 
 /// One task's result.
@@ -104,16 +136,32 @@ pub(crate) enum TaskOutcomeBody {
         /// The update, as JSON.
         update: Vec<u8>,
         goto: Vec<GotoBody>,
+        via: ViaBody,
     },
-    Failed {
-        error: TaskError,
-    },
+    /// A critical failure: the task runs again on resume, its attempts afresh.
+    Failed { error: TaskError },
+    /// An optional node's failure: final, the run goes on without it.
+    Dropped { error: TaskError },
+    /// An attempt failed and another will follow after a backoff; `attempts`
+    /// counts those made, so a restart goes on from there.
+    Retrying { error: TaskError },
     Interrupted {
         /// The payload of the interrupt waiting for a value, as JSON.
         payload: Vec<u8>,
         /// Values given by resumes so far, as JSON, in call order.
         resume: Vec<Vec<u8>>,
     },
+}
+
+/// How a successful task's update came about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) enum ViaBody {
+    /// The node's own.
+    Node,
+    /// The node failed; its fallback's update.
+    Fallback { node: String, error: TaskError },
+    /// The node failed; its degrade default.
+    Degraded { error: TaskError },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -179,6 +227,9 @@ mod tests {
             joins: Vec::new(),
             source: Source::Step,
             stop: None,
+            health: RunHealth::default(),
+            completed: Vec::new(),
+            rollback: None,
         }
     }
 
@@ -200,6 +251,9 @@ mod tests {
             joins: &body.joins,
             source: &body.source,
             stop: None,
+            health: &body.health,
+            completed: &body.completed,
+            rollback: None,
         };
         let owned = CheckpointBody { snapshot: Some(b"{}".to_vec()), ..sample() };
         assert_eq!(encode(&by_ref), encode(&owned));

@@ -25,6 +25,6 @@ pub use saver::Checkpointer;
 pub use snapshot_policy::SnapshotPolicy;
 
 pub(crate) use body::{
-    CheckpointBodyRef, EXTERNAL_TASK, GotoBody, JoinProgress, PendingTask, Source, Stop, TaskBody, TaskOutcomeBody,
-    Write, decode_checkpoint, decode_task, encode,
+    CheckpointBodyRef, Completion, EXTERNAL_TASK, GotoBody, JoinProgress, PendingTask, RollbackBody, Source, Stop,
+    TaskBody, TaskOutcomeBody, ViaBody, Write, decode_checkpoint, decode_task, encode,
 };

@@ -77,6 +77,14 @@ pub enum TaskStatus {
     Failed,
     /// It stopped for human input; the payload is in the body.
     Interrupted,
+    /// An attempt failed and the task waits for its next attempt.
+    Retrying,
+    /// Its node failed and degraded: the default update is in the body.
+    Degraded,
+    /// Its node failed and the fallback's update is in the body.
+    Fallback,
+    /// An optional node failed for good; the run went on without it.
+    Dropped,
 }
 
 /// The result of one task of the super-step that starts at `checkpoint`,

@@ -3,9 +3,9 @@
 use std::mem;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use super::RunError;
-use super::runner::Runner;
-use super::task::{Task, TaskDone, TaskOutcome};
+use super::runner::{Completed, Runner};
+use super::task::{Task, TaskDone, TaskOutcome, Via};
+use super::{Degraded, Event, FallbackUsed, NodeFailure, PolicyEvent, RunError, Skipped};
 use crate::checkpoint::Write;
 use crate::graph::{GraphInner, NodeId, Target};
 use crate::node::Goto;
@@ -29,11 +29,41 @@ impl<S: State> Runner<'_, S> {
         let encodes = self.encodes();
         let mut writes = Vec::new();
         let mut routed: Vec<Routed<S>> = Vec::with_capacity(tasks.len());
+        let mut dropped: Vec<NodeId> = Vec::new();
+        let mut compensable = false;
+        let degraded_before = self.pos.health.degraded.len();
         for (i, (task, done)) in tasks.into_iter().zip(done).enumerate() {
-            let Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded }, .. }) = done else {
-                // `drive` only advances when every task succeeded.
-                continue;
+            let name = self.graph.name(task.node);
+            let (command, encoded, via) = match done {
+                Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded, via }, .. }) => {
+                    (command, encoded, via)
+                }
+                Some(TaskDone { outcome: TaskOutcome::Dropped(error), .. }) => {
+                    self.pos.health.failed.push(NodeFailure { node: name.to_string(), error });
+                    dropped.push(task.node);
+                    continue;
+                }
+                // `drive` only advances when no task failed critically or was interrupted.
+                _ => continue,
             };
+            self.taint(task.node, degraded_before);
+            match via {
+                Via::Node => {}
+                Via::Fallback { node, error } => self.pos.health.fallbacks.push(FallbackUsed {
+                    node: name.to_string(),
+                    fallback: node.to_string(),
+                    error,
+                }),
+                Via::Degraded { error } => {
+                    // Degraded in this step: taints what runs after, not its
+                    // siblings.
+                    self.pos.health.degraded.push(Degraded { node: name.to_string(), error, tainted: Vec::new() });
+                }
+            }
+            if self.graph.nodes[task.node].policy.compensate.is_some() {
+                compensable = true;
+                self.pos.completed.push(Completed { node: task.node, checkpoint: self.next_id, state: None });
+            }
             if encodes {
                 let update = match encoded {
                     Some(bytes) => bytes,
@@ -44,10 +74,82 @@ impl<S: State> Runner<'_, S> {
             self.pos.state.apply(command.update);
             routed.push((Some(task.node), command.goto));
         }
+        if compensable {
+            let state = self.pos.state.clone();
+            for completed in self.pos.completed.iter_mut().filter(|c| c.checkpoint == self.next_id) {
+                completed.state = Some(state.clone());
+            }
+        }
         let ran = routed.iter().filter_map(|(node, _)| *node).collect();
-        let next = self.route(Vec::new(), routed)?;
+        let mut next = self.route(Vec::new(), routed)?;
+        if !dropped.is_empty() {
+            self.skip_after(step, &dropped, &mut next);
+        }
         self.set_pending(next);
         Ok((writes, ran))
+    }
+
+    /// Records that `node`, about to have its update applied, rests on the
+    /// output of the degraded nodes (among the first `before`) it is
+    /// downstream of.
+    fn taint(&mut self, node: NodeId, before: usize) {
+        let graph = self.graph;
+        let name = graph.name(node);
+        for degraded in self.pos.health.degraded.iter_mut().take(before) {
+            let upstream = graph.node_id(&degraded.node).is_some_and(|d| graph.reaches(d, node));
+            if upstream && !degraded.tainted.iter().any(|t| **t == **name) {
+                degraded.tainted.push(name.to_string());
+            }
+        }
+    }
+
+    /// Skips what only the `failed` optional nodes would have led to: their
+    /// successors that no task of the next step can reach, transitively. A
+    /// join fed by a skipped source is skipped too, unless it is `partial_ok`,
+    /// in which case the source counts as arrived.
+    fn skip_after(&mut self, step: u64, failed: &[NodeId], next: &mut Vec<Task<S>>) {
+        let graph = self.graph;
+        let mut skipped = vec![false; graph.nodes.len()];
+        let mut queue: Vec<(NodeId, NodeId)> = failed.iter().map(|&f| (f, f)).collect();
+        while let Some((from, cause)) = queue.pop() {
+            let routing = &graph.nodes[from].routing;
+            let mut successors: Vec<NodeId> = routing.edges.iter().filter_map(|t| t.node()).collect();
+            for &r in &routing.routers {
+                successors
+                    .extend(graph.routers[r].branches.iter().flat_map(|(_, ts)| ts.iter().filter_map(|t| t.node())));
+            }
+            for &j in &routing.joins {
+                let join = &graph.joins[j];
+                if join.partial_ok {
+                    let arrived = &mut self.pos.joins[j];
+                    if let Err(at) = arrived.binary_search(&from) {
+                        arrived.insert(at, from);
+                    }
+                    if *arrived == join.sources {
+                        arrived.clear();
+                        if !next.iter().any(|t| t.node == join.target && t.input.is_none()) {
+                            next.push(Task::pull(join.target));
+                        }
+                    }
+                } else {
+                    self.pos.joins[j].clear();
+                    successors.push(join.target);
+                }
+            }
+            for node in successors {
+                let live = next.iter().any(|t| t.node == node || graph.reaches(t.node, node));
+                if skipped[node] || live {
+                    continue;
+                }
+                skipped[node] = true;
+                let (name, cause_name) = (graph.name(node).to_string(), graph.name(cause).to_string());
+                self.emit(|| {
+                    Event::Policy(PolicyEvent::Skipped { step, node: name.clone(), cause: cause_name.clone() })
+                });
+                self.pos.health.skipped.push(Skipped { node: name, cause: cause_name });
+                queue.push((node, cause));
+            }
+        }
     }
 
     /// Replaces the pending tasks, none of them finished.
@@ -150,7 +252,7 @@ impl<S: State> NextTasks<'_, S> {
     }
 
     fn send(&mut self, node: NodeId, input: S) {
-        self.tasks.push(Task { node, input: Some(input), resume: Vec::new() });
+        self.tasks.push(Task::with_input(node, Some(input)));
     }
 
     fn goto(&mut self, thread: &str, goto: Goto<S>) -> Result<(), RunError> {

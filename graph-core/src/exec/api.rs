@@ -165,11 +165,18 @@ async fn execute<S: State>(
                 None => None,
             };
             let (mut runner, writes) = match (latest, input) {
-                (None, Input::State(state)) => (Runner::new(inner, saver, thread, &config, events, state)?, Vec::new()),
+                (None, Input::State(state)) => (Runner::new(graph, thread, &config, events, state)?, Vec::new()),
                 (None, Input::Update(_)) => return Err(RunError::UpdateNeedsState { thread: thread.to_string() }),
                 (Some(latest), input) => {
                     let id = newest(saver, &thread, &latest).await?;
-                    let mut runner = Runner::from_restored(inner, saver, thread, &config, events, latest, id)?;
+                    let finished = latest.pos.pending.is_empty();
+                    let mut runner = Runner::from_restored(graph, thread, &config, events, latest, id)?;
+                    if finished {
+                        // The previous run is over: this input starts a new one.
+                        runner.pos.health = Default::default();
+                        runner.pos.completed.clear();
+                        runner.pos.rollback = None;
+                    }
                     let mut writes = runner.absorb_successes()?;
                     let update = match input {
                         Input::State(state) => state.into_update(),
@@ -200,6 +207,11 @@ async fn execute<S: State>(
             let mut base = restore(inner, saver, &thread, Some(at))
                 .await?
                 .ok_or_else(|| RunError::NoSuchCheckpoint { thread: thread.to_string(), checkpoint: at })?;
+            let rolling_back = base.pos.rollback.as_ref().is_some_and(|r| !r.remaining.is_empty());
+            if rolling_back && at == latest.id {
+                let runner = Runner::from_restored(graph, thread, &config, events, base, latest.id)?;
+                return runner.continue_rollback().await;
+            }
             if base.pos.pending.is_empty() {
                 return Err(RunError::NotResumable { thread: thread.to_string() });
             }
@@ -207,7 +219,7 @@ async fn execute<S: State>(
             if !answered.is_empty() && at == latest.id {
                 saver.put_tasks(&thread, answered, Durability::Sync).await?;
             }
-            let mut runner = Runner::from_restored(inner, Some(saver), thread, &config, events, base, latest.id)?;
+            let mut runner = Runner::from_restored(graph, thread, &config, events, base, latest.id)?;
             if at != latest.id {
                 let writes = runner.absorb_successes()?;
                 runner.write_checkpoint(Source::Fork { from: at }, writes, None).await?;

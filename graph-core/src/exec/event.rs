@@ -2,6 +2,7 @@ use std::fmt;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::Stream;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -9,6 +10,7 @@ use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender};
 use super::{RunError, RunResult};
 use crate::checkpoint::CheckpointId;
 use crate::node::{BoxFuture, Interrupt, TaskError};
+use crate::policy::BreakerState;
 use crate::state::State;
 
 /// Something that happened in a run, in the order it happened.
@@ -64,8 +66,86 @@ pub enum Event<S: State> {
         /// What it waits for.
         interrupts: Vec<Interrupt>,
     },
+    /// A resilience policy acted: a retry, a breaker, a degrade, a fallback,
+    /// a skip, a compensation.
+    Policy(PolicyEvent),
     /// The run ended; always the last event of a stream that did not fail.
     Finished(RunResult<S>),
+}
+
+/// What a resilience policy did.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum PolicyEvent {
+    /// An attempt failed; the next follows after `delay`.
+    Retrying {
+        /// The step.
+        step: u64,
+        /// The task's index.
+        task: u32,
+        /// The node.
+        node: String,
+        /// The attempt that failed (1 for the first).
+        attempt: u32,
+        /// Its error.
+        error: TaskError,
+        /// The backoff before the next attempt.
+        delay: Duration,
+    },
+    /// A circuit breaker changed state.
+    BreakerChanged {
+        /// The breaker (its service name).
+        breaker: String,
+        /// The state before.
+        from: BreakerState,
+        /// The state now.
+        to: BreakerState,
+    },
+    /// A node failed after retries and degraded: its default update applies.
+    Degraded {
+        /// The step.
+        step: u64,
+        /// The node.
+        node: String,
+        /// Its last error.
+        error: TaskError,
+    },
+    /// A node failed after retries and its fallback ran instead.
+    Fallback {
+        /// The step.
+        step: u64,
+        /// The node that failed.
+        node: String,
+        /// The node that ran instead.
+        fallback: String,
+        /// The failed node's last error.
+        error: TaskError,
+    },
+    /// A node will not run: it can only be reached through a failed node.
+    Skipped {
+        /// The step after which it was skipped.
+        step: u64,
+        /// The node.
+        node: String,
+        /// The failed node.
+        cause: String,
+    },
+    /// A rollback undid a node.
+    Compensated {
+        /// The node undone.
+        node: String,
+        /// The compensator that ran.
+        compensator: String,
+    },
+    /// A compensator failed after its retries; the rollback went on.
+    CompensationFailed {
+        /// The node that could not be undone.
+        node: String,
+        /// The compensator.
+        compensator: String,
+        /// Its error.
+        error: TaskError,
+    },
 }
 
 impl<S: State> fmt::Debug for Event<S> {
@@ -95,6 +175,7 @@ impl<S: State> fmt::Debug for Event<S> {
                 f.debug_struct("CheckpointSaved").field("checkpoint", checkpoint).field("step", step).finish()
             }
             Event::Interrupted { interrupts } => f.debug_struct("Interrupted").field("interrupts", interrupts).finish(),
+            Event::Policy(event) => f.debug_tuple("Policy").field(event).finish(),
             Event::Finished(result) => f.debug_tuple("Finished").field(result).finish(),
         }
     }

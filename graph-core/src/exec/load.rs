@@ -5,10 +5,10 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::RunError;
-use super::runner::{Compaction, Position};
-use super::task::{Task, TaskDone, TaskOutcome};
+use super::runner::{Compaction, Completed, Position};
+use super::task::{Task, TaskDone, TaskOutcome, Via};
 use crate::checkpoint::{
-    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, GotoBody, RecordKind, TaskOutcomeBody,
+    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, GotoBody, RecordKind, TaskOutcomeBody, ViaBody,
     decode_checkpoint, decode_task,
 };
 use crate::graph::GraphInner;
@@ -115,7 +115,7 @@ pub(crate) async fn restore_record<S: State>(
             Some(bytes) => Some(decode_json(thread, id, "task input", bytes)?),
             None => None,
         };
-        pending.push(Task { node, input, resume: Vec::new() });
+        pending.push(Task::with_input(node, input));
     }
     let mut joins = vec![Vec::new(); graph.joins.len()];
     for progress in &body.joins {
@@ -139,7 +139,7 @@ pub(crate) async fn restore_record<S: State>(
             return Err(corrupt(id, "a task record does not match the checkpoint's pending tasks").into());
         }
         match task.outcome {
-            TaskOutcomeBody::Succeeded { update, goto } => {
+            TaskOutcomeBody::Succeeded { update, goto, via } => {
                 let mut command = Command::new(decode_json(thread, id, "update", &update)?);
                 for goto in goto {
                     command.goto.push(match goto {
@@ -150,10 +150,23 @@ pub(crate) async fn restore_record<S: State>(
                         GotoBody::End => Goto::End,
                     });
                 }
-                let outcome = TaskOutcome::Succeeded { command, encoded: Some(update) };
+                let via = match via {
+                    ViaBody::Node => Via::Node,
+                    ViaBody::Fallback { node, error } => Via::Fallback { node: node.into(), error },
+                    ViaBody::Degraded { error } => Via::Degraded { error },
+                };
+                let outcome = TaskOutcome::Succeeded { command, encoded: Some(update), via };
                 done[index] = Some(TaskDone { attempts: task.attempts, outcome });
             }
             TaskOutcomeBody::Failed { error } => failed.push((index, error)),
+            TaskOutcomeBody::Dropped { error } => {
+                failed.push((index, error.clone()));
+                done[index] = Some(TaskDone { attempts: task.attempts, outcome: TaskOutcome::Dropped(error) });
+            }
+            TaskOutcomeBody::Retrying { error } => {
+                pending[index].attempts = task.attempts;
+                pending[index].last_error = Some(error);
+            }
             TaskOutcomeBody::Interrupted { payload, resume } => {
                 let values = resume
                     .iter()
@@ -163,6 +176,12 @@ pub(crate) async fn restore_record<S: State>(
                 interrupted.push((index, decode_json(thread, id, "interrupt payload", &payload)?));
             }
         }
+    }
+
+    let mut completed = Vec::with_capacity(body.completed.len());
+    for c in &body.completed {
+        let node = graph.node_id(&c.node).ok_or_else(|| unknown(&c.node))?;
+        completed.push(Completed { node, checkpoint: c.checkpoint, state: None });
     }
 
     Ok(Restored {
@@ -179,6 +198,9 @@ pub(crate) async fn restore_record<S: State>(
             writes: body.writes,
             stop: body.stop,
             stored: true,
+            health: body.health,
+            completed,
+            rollback: body.rollback,
         },
         created_at_ms: record.created_at_ms,
         failed,

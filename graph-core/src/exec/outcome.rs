@@ -1,5 +1,6 @@
 use std::fmt;
 
+use super::{NodeFailure, RunHealth};
 use crate::checkpoint::CheckpointId;
 use crate::node::{Interrupt, TaskError};
 use crate::state::State;
@@ -24,6 +25,19 @@ pub enum Outcome {
         /// Its error.
         error: TaskError,
     },
+    /// A critical node failed and the completed nodes with compensators were
+    /// undone, newest first. The thread's run is over; invoke it with new
+    /// input to start again.
+    RolledBack {
+        /// The node whose failure started the rollback.
+        failed_node: String,
+        /// Its error.
+        error: TaskError,
+        /// The nodes undone, in the order their compensators ran.
+        compensated: Vec<String>,
+        /// Compensators that failed after their retries (the rollback went on).
+        compensation_failures: Vec<NodeFailure>,
+    },
 }
 
 /// What a run returns: the state it reached and how it ended.
@@ -33,6 +47,9 @@ pub struct RunResult<S: State> {
     pub state: S,
     /// How the run ended.
     pub outcome: Outcome,
+    /// The nodes that degraded, failed as optional, were skipped or replaced
+    /// by a fallback: what the state may be missing.
+    pub health: RunHealth,
     /// The thread.
     pub thread: String,
     /// The thread's latest checkpoint, when the graph has a checkpointer.
@@ -61,6 +78,7 @@ impl<S: State> fmt::Debug for RunResult<S> {
         f.debug_struct("RunResult")
             .field("state", &self.state)
             .field("outcome", &self.outcome)
+            .field("health", &self.health)
             .field("thread", &self.thread)
             .field("checkpoint", &self.checkpoint)
             .field("steps", &self.steps)

@@ -6,13 +6,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
-use super::{Event, Outcome, RunConfig, RunError, RunResult};
+use super::{Event, NodeFailure, Outcome, RunConfig, RunError, RunHealth, RunResult};
 use crate::checkpoint::{
-    CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Durability, JoinProgress, PendingTask, RecordKind,
-    SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
+    CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
+    RecordKind, RollbackBody, SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
 };
-use crate::graph::{GraphInner, NodeId};
+use crate::graph::{CompiledGraph, GraphInner, NodeId};
 use crate::node::{Interrupt, InterruptId, InterruptKind};
+use crate::policy::Breakers;
 use crate::state::State;
 
 /// Where a thread stands: the checkpoint a super-step starts from, the state
@@ -35,6 +36,21 @@ pub(crate) struct Position<S: State> {
     pub(crate) stop: Option<Stop>,
     /// Whether `checkpoint` is in the store.
     pub(crate) stored: bool,
+    /// The run's degraded, failed, skipped and replaced nodes so far.
+    pub(crate) health: RunHealth,
+    /// Completed nodes that have compensators, oldest first.
+    pub(crate) completed: Vec<Completed<S>>,
+    /// A rollback in progress or finished.
+    pub(crate) rollback: Option<RollbackBody>,
+}
+
+/// A completed node a rollback would undo.
+pub(crate) struct Completed<S: State> {
+    pub(crate) node: NodeId,
+    /// The checkpoint that ended its step: its compensator sees that state.
+    pub(crate) checkpoint: CheckpointId,
+    /// That state, when this process has it (else it is read from the store).
+    pub(crate) state: Option<S>,
 }
 
 /// Deltas since the last snapshot, for the [`SnapshotPolicy`].
@@ -48,6 +64,7 @@ pub(crate) struct Compaction {
 pub(crate) struct Runner<'g, S: State> {
     pub(crate) graph: &'g GraphInner<S>,
     pub(crate) saver: Option<&'g dyn Checkpointer>,
+    pub(crate) breakers: &'g Breakers,
     pub(crate) thread: Arc<str>,
     pub(crate) durability: Durability,
     pub(crate) step_limit: u64,
@@ -64,18 +81,21 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) steps: u64,
     /// Scratch: which nodes the next step already pulls.
     pub(crate) pulled: Vec<bool>,
+    /// During a rollback: the states the remaining compensators see, when
+    /// this process has them.
+    pub(crate) states: Vec<Option<S>>,
 }
 
 impl<'g, S: State> Runner<'g, S> {
     /// A runner for `thread` with no position yet (`pos` is filled by the caller).
     pub(crate) fn new(
-        graph: &'g GraphInner<S>,
-        saver: Option<&'g dyn Checkpointer>,
+        compiled: &'g CompiledGraph<S>,
         thread: Arc<str>,
         config: &RunConfig,
         events: EventSink<S>,
         state: S,
     ) -> Result<Self, RunError> {
+        let (graph, saver, breakers) = (&*compiled.inner, compiled.saver.as_deref(), &*compiled.breakers);
         let flags = |names: &Option<Vec<String>>, defaults: &[NodeId], context| -> Result<Vec<bool>, RunError> {
             let mut flags = vec![false; graph.nodes.len()];
             match names {
@@ -98,6 +118,7 @@ impl<'g, S: State> Runner<'g, S> {
         Ok(Self {
             graph,
             saver,
+            breakers,
             durability: config.durability,
             step_limit: config.step_limit,
             before,
@@ -119,9 +140,13 @@ impl<'g, S: State> Runner<'g, S> {
                 writes: Vec::new(),
                 stop: None,
                 stored: false,
+                health: RunHealth::default(),
+                completed: Vec::new(),
+                rollback: None,
             },
             steps: 0,
             pulled: vec![false; graph.nodes.len()],
+            states: Vec::new(),
             thread,
         })
     }
@@ -151,6 +176,11 @@ impl<'g, S: State> Runner<'g, S> {
             }
             let unsaved = self.execute().await?;
             if let Some(outcome) = self.unfinished_outcome() {
+                if let Outcome::Failed { node, error } = &outcome {
+                    if !self.pos.completed.is_empty() {
+                        return self.roll_back(node.clone(), error.clone()).await;
+                    }
+                }
                 self.save_task_records(unsaved).await?;
                 return self.finish(outcome).await;
             }
@@ -210,20 +240,20 @@ impl<'g, S: State> Runner<'g, S> {
 
     /// Ends the run: writes what `Exit` durability held back, and hands back
     /// the state with the writes of a stopped step's successful tasks.
-    async fn finish(mut self, outcome: Outcome) -> Result<RunResult<S>, RunError> {
+    pub(crate) async fn finish(mut self, outcome: Outcome) -> Result<RunResult<S>, RunError> {
         self.flush_exit().await?;
         if let Outcome::Interrupted { interrupts } = &outcome {
             let interrupts = interrupts.clone();
             self.emit(|| Event::Interrupted { interrupts });
         }
         let checkpoint = self.saver.map(|_| self.pos.checkpoint);
-        let Position { mut state, done, .. } = self.pos;
+        let Position { mut state, done, health, .. } = self.pos;
         for done in done.into_iter().flatten() {
             if let TaskOutcome::Succeeded { command, .. } = done.outcome {
                 state.apply(command.update);
             }
         }
-        Ok(RunResult { state, outcome, thread: self.thread.to_string(), checkpoint, steps: self.steps })
+        Ok(RunResult { state, outcome, health, thread: self.thread.to_string(), checkpoint, steps: self.steps })
     }
 
     /// Ends the current step's checkpoint: the position moves to a new
@@ -239,7 +269,7 @@ impl<'g, S: State> Runner<'g, S> {
         // Id 0 is never a stored checkpoint: it marks a thread's first position.
         let parent = (self.pos.checkpoint.as_u64() > 0).then_some(self.pos.checkpoint);
         let step = match source {
-            Source::Step => self.pos.step + 1,
+            Source::Step | Source::Rollback => self.pos.step + 1,
             _ => self.pos.step,
         };
         self.pos.parent = parent;
@@ -270,6 +300,12 @@ impl<'g, S: State> Runner<'g, S> {
         let state = if snapshot { Some(self.encode_value(&self.pos.state, "state")?) } else { None };
         let next = self.pending_bodies()?;
         let joins = self.join_bodies();
+        let completed: Vec<Completion> = self
+            .pos
+            .completed
+            .iter()
+            .map(|c| Completion { node: self.graph.name(c.node).to_string(), checkpoint: c.checkpoint })
+            .collect();
         let pos = &mut self.pos;
         let delta_bytes: usize = pos.writes.iter().map(|w| w.update.len()).sum();
         match &state {
@@ -286,6 +322,9 @@ impl<'g, S: State> Runner<'g, S> {
             joins: &joins,
             source: &pos.source,
             stop: pos.stop.as_ref(),
+            health: &pos.health,
+            completed: &completed,
+            rollback: pos.rollback.as_ref(),
         };
         Ok(CheckpointRecord {
             id: pos.checkpoint,
@@ -408,8 +447,7 @@ impl<'g, S: State> Runner<'g, S> {
     /// A runner positioned at a restored checkpoint of a thread whose newest
     /// checkpoint is `latest`.
     pub(crate) fn from_restored(
-        graph: &'g GraphInner<S>,
-        saver: Option<&'g dyn Checkpointer>,
+        compiled: &'g CompiledGraph<S>,
         thread: Arc<str>,
         config: &RunConfig,
         events: EventSink<S>,
@@ -417,7 +455,7 @@ impl<'g, S: State> Runner<'g, S> {
         latest: CheckpointId,
     ) -> Result<Self, RunError> {
         let pos = restored.pos;
-        let mut runner = Self::new(graph, saver, thread, config, events, pos.state)?;
+        let mut runner = Self::new(compiled, thread, config, events, pos.state)?;
         runner.pos = Position { state: runner.pos.state, ..pos };
         runner.next_id = latest.next();
         runner.last_stored = Some(runner.pos.checkpoint);
@@ -434,7 +472,10 @@ impl<'g, S: State> Runner<'g, S> {
         let mut keep = Vec::new();
         for (i, (task, done)) in tasks.into_iter().zip(done).enumerate() {
             match done {
-                Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded }, .. }) => {
+                Some(TaskDone { outcome: TaskOutcome::Dropped(error), .. }) => {
+                    self.pos.health.failed.push(NodeFailure { node: self.graph.name(task.node).to_string(), error });
+                }
+                Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded, .. }, .. }) => {
                     let update = match encoded {
                         Some(bytes) => bytes,
                         None => self.encode_value(&command.update, "update")?,

@@ -7,7 +7,7 @@ use std::fmt;
 use super::load::{Restored, restore, restore_record};
 use super::runner::{Compaction, Runner, stop_interrupts};
 use super::task::TaskOutcome;
-use super::{RunConfig, RunError};
+use super::{RunConfig, RunError, RunHealth};
 use crate::checkpoint::{CheckpointId, Checkpointer, EXTERNAL_TASK, HistoryQuery, Source, TaskStatus, Write};
 use crate::graph::{CompiledGraph, GraphInner};
 use crate::node::{Interrupt, InterruptId, InterruptKind, TaskError};
@@ -18,6 +18,8 @@ pub struct StateSnapshot<S: State> {
     /// The state, including the writes of tasks of the pending step that
     /// already succeeded.
     pub values: S,
+    /// The run's degraded, failed, skipped and replaced nodes up to here.
+    pub health: RunHealth,
     /// The nodes of the pending step still to run (empty once a run completed).
     pub next: Vec<String>,
     /// The super-step the checkpoint ends.
@@ -72,6 +74,8 @@ pub enum CheckpointSource {
         /// Where the branch starts.
         from: CheckpointId,
     },
+    /// A step of a rollback: a compensator ran (or the rollback began).
+    Rollback,
 }
 
 impl From<&Source> for CheckpointSource {
@@ -81,6 +85,7 @@ impl From<&Source> for CheckpointSource {
             Source::Step => Self::Step,
             Source::Update { as_node } => Self::Update { as_node: as_node.clone() },
             Source::Fork { from } => Self::Fork { from: *from },
+            Source::Rollback => Self::Rollback,
         }
     }
 }
@@ -101,6 +106,7 @@ pub struct TaskState {
 /// The public view of a restored position.
 pub(crate) fn view<S: State>(graph: &GraphInner<S>, restored: Restored<S>) -> StateSnapshot<S> {
     let Restored { pos, created_at_ms, failed, interrupted } = restored;
+    let health = pos.health;
     let mut values = pos.state;
     let mut tasks = Vec::with_capacity(pos.pending.len());
     let mut next = Vec::new();
@@ -108,12 +114,12 @@ pub(crate) fn view<S: State>(graph: &GraphInner<S>, restored: Restored<S>) -> St
         let node = graph.name(task.node).to_string();
         let error = failed.iter().find(|(t, _)| *t == i).map(|(_, e)| e.clone());
         let status = match &pos.done[i] {
-            Some(_) => Some(TaskStatus::Succeeded),
+            Some(done) => Some(done.outcome.status()),
             None if error.is_some() => Some(TaskStatus::Failed),
             None if interrupted.iter().any(|(t, _)| *t == i) => Some(TaskStatus::Interrupted),
             None => None,
         };
-        if status != Some(TaskStatus::Succeeded) {
+        if pos.done[i].is_none() {
             next.push(node.clone());
         }
         tasks.push(TaskState { index: i as u32, node, status, error });
@@ -137,6 +143,7 @@ pub(crate) fn view<S: State>(graph: &GraphInner<S>, restored: Restored<S>) -> St
     }
     StateSnapshot {
         values,
+        health,
         next,
         step: pos.step,
         checkpoint: pos.checkpoint,
@@ -256,8 +263,7 @@ impl<S: State> CompiledGraph<S> {
             None => restore_record(&self.inner, saver, thread, latest.clone(), None).await?,
         };
         let config = RunConfig { durability: crate::checkpoint::Durability::Sync, ..self.defaults.clone() };
-        let mut runner =
-            Runner::from_restored(&self.inner, Some(saver), thread.into(), &config, None, base, latest.id)?;
+        let mut runner = Runner::from_restored(self, thread.into(), &config, None, base, latest.id)?;
         let mut writes = runner.absorb_successes()?;
         let encoded = runner.encode_value(&update, "update")?;
         writes.push(Write { task: EXTERNAL_TASK, node: as_node.unwrap_or_default().to_owned(), update: encoded });

@@ -35,6 +35,7 @@ impl<S: State> Runner<'_, S> {
         let graph = self.graph;
         let thread = &self.thread;
         let events = &self.events;
+        let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -44,38 +45,52 @@ impl<S: State> Runner<'_, S> {
             if let Some(sink) = events {
                 let _ = sink.unbounded_send(Event::NodeStarted { step, task: i as u32, node: Arc::clone(&node.name) });
             }
-            let env = TaskEnv { thread, step, checkpoint, task: i as u32, encode };
+            let env = TaskEnv {
+                graph,
+                thread,
+                step,
+                checkpoint,
+                task: i as u32,
+                encode,
+                saver,
+                durability,
+                breakers,
+                events,
+            };
             let input = task.input.as_ref().unwrap_or(state);
-            async move { (i, run_task(node, input, env, task.resume.clone()).await) }
+            async move { (i, run_task(task, input, env).await) }
         };
-        let finish = |i: usize, result: TaskDone<S>, done: &mut Vec<Option<TaskDone<S>>>| {
+        let finish = |i: usize, result: Result<TaskDone<S>, RunError>, done: &mut Vec<Option<TaskDone<S>>>| {
+            let result = result?;
             if let Some(sink) = events {
                 let node = Arc::clone(graph.name(pending[i].node));
                 let event = match &result.outcome {
                     TaskOutcome::Succeeded { command, .. } => {
                         Event::NodeFinished { step, task: i as u32, node, update: command.update.clone() }
                     }
-                    TaskOutcome::Failed(error) => {
+                    TaskOutcome::Failed(error) | TaskOutcome::Dropped(error) => {
                         Event::NodeFailed { step, task: i as u32, node, error: error.clone() }
                     }
-                    TaskOutcome::Interrupted { .. } => return done[i] = Some(result),
+                    TaskOutcome::Interrupted { .. } => {
+                        done[i] = Some(result);
+                        return Ok(());
+                    }
                 };
                 let _ = sink.unbounded_send(event);
             }
             done[i] = Some(result);
+            Ok::<(), RunError>(())
         };
 
         if let [only] = runnable[..] {
             let (i, result) = start(only).await;
-            finish(i, result, done);
+            finish(i, result, done)?;
             return Ok(vec![i]);
         }
 
         let mut running: FuturesUnordered<_> = runnable.iter().map(|&i| start(i)).collect();
         let mut unsaved: Vec<usize> = Vec::new();
         let mut saving: Option<BoxFuture<'_, Result<(), CheckpointError>>> = None;
-        let saver = self.saver;
-        let durability = self.durability;
         let records_of = |ids: &[usize], done: &mut Vec<Option<TaskDone<S>>>| {
             records_for(graph, thread, checkpoint, pending, done, ids)
         };
@@ -83,7 +98,7 @@ impl<S: State> Runner<'_, S> {
             loop {
                 let mut progressed = false;
                 while let Poll::Ready(Some((i, result))) = running.poll_next_unpin(cx) {
-                    finish(i, result, done);
+                    finish(i, result, done)?;
                     unsaved.push(i);
                     progressed = true;
                 }

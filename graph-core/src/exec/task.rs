@@ -1,7 +1,8 @@
 //! One task of a super-step: running it, and its result in memory and on disk.
 
 use std::any::Any;
-use std::panic::AssertUnwindSafe;
+use std::hash::{Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use futures::FutureExt;
@@ -9,9 +10,15 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::checkpoint::{CheckpointId, GotoBody, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus, encode};
-use crate::graph::{CompiledNode, NodeId};
+use super::event::EventSink;
+use super::{Event, PolicyEvent, RunError};
+use crate::checkpoint::{
+    CheckpointId, Checkpointer, Durability, GotoBody, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus, ViaBody,
+    encode,
+};
+use crate::graph::{CompiledNode, GraphInner, NodeId};
 use crate::node::{Command, Ctx, CtxParts, ErrorKind, Goto, TaskError};
+use crate::policy::{Admission, BreakerState, Breakers, OnFailure};
 use crate::state::State;
 
 /// A task of the next super-step.
@@ -21,11 +28,20 @@ pub(crate) struct Task<S: State> {
     pub(crate) input: Option<S>,
     /// Values for the node's `ctx.interrupt` calls, from earlier resumes.
     pub(crate) resume: Vec<Value>,
+    /// Attempts already made (recorded before a backoff), so a restart goes
+    /// on counting.
+    pub(crate) attempts: u32,
+    /// The error of the last of those attempts.
+    pub(crate) last_error: Option<TaskError>,
 }
 
 impl<S: State> Task<S> {
     pub(crate) fn pull(node: NodeId) -> Self {
-        Self { node, input: None, resume: Vec::new() }
+        Self::with_input(node, None)
+    }
+
+    pub(crate) fn with_input(node: NodeId, input: Option<S>) -> Self {
+        Self { node, input, resume: Vec::new(), attempts: 0, last_error: None }
     }
 }
 
@@ -40,26 +56,42 @@ pub(crate) enum TaskOutcome<S: State> {
         command: Command<S>,
         /// The update as JSON, once encoded.
         encoded: Option<Vec<u8>>,
+        via: Via,
     },
+    /// A critical failure: the run stops.
     Failed(TaskError),
+    /// An optional node's failure: the run goes on without it.
+    Dropped(TaskError),
     Interrupted {
         payload: Value,
         resume: Vec<Value>,
     },
 }
 
+/// How a successful task's update came about.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Via {
+    Node,
+    Fallback { node: Arc<str>, error: TaskError },
+    Degraded { error: TaskError },
+}
+
 impl<S: State> TaskOutcome<S> {
     pub(crate) fn status(&self) -> TaskStatus {
         match self {
-            TaskOutcome::Succeeded { .. } => TaskStatus::Succeeded,
+            TaskOutcome::Succeeded { via: Via::Node, .. } => TaskStatus::Succeeded,
+            TaskOutcome::Succeeded { via: Via::Fallback { .. }, .. } => TaskStatus::Fallback,
+            TaskOutcome::Succeeded { via: Via::Degraded { .. }, .. } => TaskStatus::Degraded,
             TaskOutcome::Failed(_) => TaskStatus::Failed,
+            TaskOutcome::Dropped(_) => TaskStatus::Dropped,
             TaskOutcome::Interrupted { .. } => TaskStatus::Interrupted,
         }
     }
 }
 
-/// Where a task runs.
-pub(crate) struct TaskEnv<'a> {
+/// Where a task runs, and what its policies need.
+pub(crate) struct TaskEnv<'a, S: State> {
+    pub(crate) graph: &'a GraphInner<S>,
     pub(crate) thread: &'a Arc<str>,
     pub(crate) step: u64,
     pub(crate) checkpoint: CheckpointId,
@@ -67,16 +99,150 @@ pub(crate) struct TaskEnv<'a> {
     /// Encode a successful update to JSON right away (a checkpointer will
     /// store it).
     pub(crate) encode: bool,
+    /// Where retry records go (`None`: not recorded).
+    pub(crate) saver: Option<&'a dyn Checkpointer>,
+    pub(crate) durability: Durability,
+    pub(crate) breakers: &'a Breakers,
+    pub(crate) events: &'a EventSink<S>,
 }
 
-/// Runs one task: one attempt of its node, a panic counted as a failure.
+impl<S: State> TaskEnv<'_, S> {
+    fn emit(&self, event: PolicyEvent) {
+        if let Some(sink) = self.events {
+            let _ = sink.unbounded_send(Event::Policy(event));
+        }
+    }
+}
+
+/// The end of a node's attempts.
+pub(crate) enum Attempts<S: State> {
+    Succeeded(Command<S>),
+    Failed(TaskError),
+    Interrupted { payload: Value, resume: Vec<Value> },
+}
+
+/// Runs one task: its node's attempts per its retry, timeout and breaker
+/// policy, then, if they all failed, its fallback, degrade or optional policy.
 pub(crate) async fn run_task<S: State>(
+    task: &Task<S>,
+    input: &S,
+    env: TaskEnv<'_, S>,
+) -> Result<TaskDone<S>, RunError> {
+    let node = &env.graph.nodes[task.node];
+    let first = task.attempts + 1;
+    let (attempts, result) =
+        run_attempts(task.node, input, &env, first, task.last_error.clone(), task.resume.clone(), true).await?;
+    let error = match result {
+        Attempts::Succeeded(command) => {
+            return Ok(TaskDone { attempts, outcome: succeeded(command, Via::Node, env.encode) });
+        }
+        Attempts::Interrupted { payload, resume } => {
+            return Ok(TaskDone { attempts, outcome: TaskOutcome::Interrupted { payload, resume } });
+        }
+        Attempts::Failed(error) => error,
+    };
+    if let Some(fallback) = node.policy.fallback {
+        let (_, result) = run_attempts(fallback, input, &env, 1, Some(error.clone()), Vec::new(), false).await?;
+        if let Attempts::Succeeded(command) = result {
+            let name = Arc::clone(env.graph.name(fallback));
+            env.emit(PolicyEvent::Fallback {
+                step: env.step,
+                node: node.name.to_string(),
+                fallback: name.to_string(),
+                error: error.clone(),
+            });
+            let via = Via::Fallback { node: name, error };
+            return Ok(TaskDone { attempts, outcome: succeeded(command, via, env.encode) });
+        }
+    }
+    let outcome = match &node.policy.on_failure {
+        OnFailure::Critical => TaskOutcome::Failed(error),
+        OnFailure::Optional => TaskOutcome::Dropped(error),
+        OnFailure::Degrade(default) => {
+            let update = catch_unwind(AssertUnwindSafe(|| default(input)));
+            match update {
+                Ok(update) => {
+                    env.emit(PolicyEvent::Degraded {
+                        step: env.step,
+                        node: node.name.to_string(),
+                        error: error.clone(),
+                    });
+                    succeeded(Command::new(update), Via::Degraded { error }, env.encode)
+                }
+                Err(panic) => TaskOutcome::Failed(TaskError {
+                    kind: ErrorKind::Permanent,
+                    message: format!("{error}; then its degrade default panicked: {}", panic_message(&panic)),
+                }),
+            }
+        }
+    };
+    Ok(TaskDone { attempts, outcome })
+}
+
+/// Runs `node`'s attempts from attempt number `first` until one succeeds,
+/// one is interrupted, an error is not retryable, or the attempts run out.
+/// With `record`, each failure to be retried is recorded before its backoff.
+/// Returns the attempts made in all and how they ended.
+pub(crate) async fn run_attempts<S: State>(
+    node_id: NodeId,
+    input: &S,
+    env: &TaskEnv<'_, S>,
+    first: u32,
+    mut last_error: Option<TaskError>,
+    resume: Vec<Value>,
+    record: bool,
+) -> Result<(u32, Attempts<S>), RunError> {
+    let node = &env.graph.nodes[node_id];
+    let policy = &node.policy;
+    let mut attempt = first.max(1);
+    loop {
+        let result = match attempt_once(node, input, env, attempt, last_error.clone(), resume.clone()).await {
+            Attempts::Failed(error) => error,
+            done => return Ok((attempt, done)),
+        };
+        if !result.kind.is_retryable() || attempt >= policy.retry.max_attempts {
+            return Ok((attempt, Attempts::Failed(result)));
+        }
+        let delay = policy.retry.delay(attempt, jitter_seed(env));
+        env.emit(PolicyEvent::Retrying {
+            step: env.step,
+            task: env.task,
+            node: node.name.to_string(),
+            attempt,
+            error: result.clone(),
+            delay,
+        });
+        if record {
+            record_retry(env, &node.name, attempt, &result).await?;
+        }
+        tokio::time::sleep(delay).await;
+        last_error = Some(result);
+        attempt += 1;
+    }
+}
+
+/// One attempt: through the breaker, within the timeout, a panic counted as a
+/// permanent failure.
+async fn attempt_once<S: State>(
     node: &CompiledNode<S>,
     input: &S,
-    env: TaskEnv<'_>,
+    env: &TaskEnv<'_, S>,
+    attempt: u32,
+    last_error: Option<TaskError>,
     resume: Vec<Value>,
-) -> TaskDone<S> {
-    let attempt = 1;
+) -> Attempts<S> {
+    let breaker = node.policy.breaker.as_ref().map(|name| (name, env.breakers.get(name)));
+    if let Some((name, breaker)) = &breaker {
+        match breaker.admit() {
+            Admission::Rejected => {
+                return Attempts::Failed(TaskError {
+                    kind: ErrorKind::Unavailable,
+                    message: format!("circuit breaker `{name}` is open: the node was not called"),
+                });
+            }
+            Admission::Allowed(change) => report_breaker(env, name, change),
+        }
+    }
     let span = tracing::info_span!(
         "node",
         node.name = %node.name,
@@ -91,30 +257,78 @@ pub(crate) async fn run_task<S: State>(
         checkpoint: env.checkpoint,
         task: env.task,
         attempt,
-        last_error: None,
+        last_error,
         resume,
         span: span.clone(),
     });
-    let result = AssertUnwindSafe(node.func.call(input, &ctx)).catch_unwind().instrument(span).await;
+    let call = AssertUnwindSafe(node.func.call(input, &ctx)).catch_unwind().instrument(span);
+    let result = match node.policy.timeout {
+        Some(limit) => tokio::time::timeout(limit, call).await.map_err(|_| limit),
+        None => Ok(call.await),
+    };
     // An interrupt raised wins over what the node returned: a node that
     // swallowed the interrupt's error still waits for its value.
     let outcome = match (result, ctx.take_interrupt()) {
-        (Err(panic), _) => {
-            TaskOutcome::Failed(TaskError { kind: ErrorKind::Permanent, message: panic_message(&panic) })
+        (Err(limit), _) => Attempts::Failed(TaskError {
+            kind: ErrorKind::Timeout,
+            message: format!("the attempt ran past its {limit:?} time limit and was cut off"),
+        }),
+        (Ok(Err(panic)), _) => {
+            Attempts::Failed(TaskError { kind: ErrorKind::Permanent, message: panic_message(&panic) })
         }
-        (Ok(_), Some((payload, resume))) => TaskOutcome::Interrupted { payload, resume },
-        (Ok(Ok(command)), None) => succeeded(command, env.encode),
-        (Ok(Err(error)), None) => TaskOutcome::Failed(error.to_task_error()),
+        (Ok(Ok(_)), Some((payload, resume))) => return Attempts::Interrupted { payload, resume },
+        (Ok(Ok(Ok(command))), None) => Attempts::Succeeded(command),
+        (Ok(Ok(Err(error))), None) => Attempts::Failed(error.to_task_error()),
     };
-    TaskDone { attempts: attempt, outcome }
+    if let Some((name, breaker)) = &breaker {
+        report_breaker(env, name, breaker.record(matches!(outcome, Attempts::Succeeded(_))));
+    }
+    outcome
 }
 
-fn succeeded<S: State>(command: Command<S>, encode: bool) -> TaskOutcome<S> {
+fn report_breaker<S: State>(env: &TaskEnv<'_, S>, name: &str, change: Option<(BreakerState, BreakerState)>) {
+    if let Some((from, to)) = change {
+        tracing::info!(breaker = name, from = %from, to = %to, "circuit breaker changed state");
+        env.emit(PolicyEvent::BreakerChanged { breaker: name.to_owned(), from, to });
+    }
+}
+
+/// The same seed for the same task after a restart: its jitter replays.
+fn jitter_seed<S: State>(env: &TaskEnv<'_, S>) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (&**env.thread, env.checkpoint.as_u64(), env.task).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Records that `attempt` failed and another follows, so a crash during the
+/// backoff resumes with the right count.
+async fn record_retry<S: State>(
+    env: &TaskEnv<'_, S>,
+    node: &str,
+    attempt: u32,
+    error: &TaskError,
+) -> Result<(), RunError> {
+    let Some(saver) = env.saver else { return Ok(()) };
+    if env.durability == Durability::Exit {
+        return Ok(());
+    }
+    let body = TaskBody {
+        node: node.to_owned(),
+        attempts: attempt,
+        outcome: TaskOutcomeBody::Retrying { error: error.clone() },
+    };
+    let record =
+        TaskRecord { checkpoint: env.checkpoint, task: env.task, status: TaskStatus::Retrying, body: encode(&body) };
+    saver.put_tasks(env.thread, vec![record], Durability::Sync).await?;
+    Ok(())
+}
+
+fn succeeded<S: State>(command: Command<S>, via: Via, encode: bool) -> TaskOutcome<S> {
     if !encode {
-        return TaskOutcome::Succeeded { command, encoded: None };
+        return TaskOutcome::Succeeded { command, encoded: None, via };
     }
     match serde_json::to_vec(&command.update) {
-        Ok(bytes) => TaskOutcome::Succeeded { command, encoded: Some(bytes) },
+        Ok(bytes) => TaskOutcome::Succeeded { command, encoded: Some(bytes), via },
         Err(e) => TaskOutcome::Failed(TaskError {
             kind: ErrorKind::Permanent,
             message: format!("the node's update does not serialize: {e}"),
@@ -144,7 +358,7 @@ pub(crate) fn task_record<S: State>(
     done: &mut TaskDone<S>,
 ) -> Result<TaskRecord, String> {
     let outcome = match &mut done.outcome {
-        TaskOutcome::Succeeded { command, encoded } => {
+        TaskOutcome::Succeeded { command, encoded, via } => {
             let update = match encoded {
                 Some(bytes) => bytes.clone(),
                 None => {
@@ -154,9 +368,15 @@ pub(crate) fn task_record<S: State>(
                 }
             };
             let goto = command.goto.iter().map(goto_body).collect::<Result<Vec<_>, _>>()?;
-            TaskOutcomeBody::Succeeded { update, goto }
+            let via = match via {
+                Via::Node => ViaBody::Node,
+                Via::Fallback { node, error } => ViaBody::Fallback { node: node.to_string(), error: error.clone() },
+                Via::Degraded { error } => ViaBody::Degraded { error: error.clone() },
+            };
+            TaskOutcomeBody::Succeeded { update, goto, via }
         }
         TaskOutcome::Failed(error) => TaskOutcomeBody::Failed { error: error.clone() },
+        TaskOutcome::Dropped(error) => TaskOutcomeBody::Dropped { error: error.clone() },
         TaskOutcome::Interrupted { payload, resume } => TaskOutcomeBody::Interrupted {
             payload: to_json(payload)?,
             resume: resume.iter().map(to_json).collect::<Result<Vec<_>, _>>()?,

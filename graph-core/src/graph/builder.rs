@@ -2,11 +2,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::compiled::RouterFn;
 use super::route::{Branch, Route};
 use super::{BuildError, CompiledGraph, END, IntoNodeRefs, START};
 use crate::node::{IntoNode, IntoNodeRef, NodeFn, NodeRef, NodeSpec};
+use crate::policy::{BreakerConfig, NodePolicy, RetryPolicy};
 use crate::state::State;
 
 /// Collects a graph's nodes and edges; [`compile`](StateGraph::compile) checks
@@ -24,6 +26,13 @@ pub struct StateGraph<S: State> {
     pub(crate) routers: Vec<RouterDef<S>>,
     pub(crate) interrupt_before: Vec<String>,
     pub(crate) interrupt_after: Vec<String>,
+    /// Policies set on the builder, by node name; they override the specs'.
+    pub(crate) policies: Vec<(String, NodePolicy<S>)>,
+    pub(crate) default_retry: Option<RetryPolicy>,
+    pub(crate) default_timeout: Option<Duration>,
+    pub(crate) breaker_configs: Vec<(String, BreakerConfig)>,
+    /// Join targets that run even when some of their sources were skipped.
+    pub(crate) partial_ok: Vec<String>,
     pub(crate) errors: Vec<BuildError>,
 }
 
@@ -43,6 +52,11 @@ impl<S: State> Default for StateGraph<S> {
             routers: Vec::new(),
             interrupt_before: Vec::new(),
             interrupt_after: Vec::new(),
+            policies: Vec::new(),
+            default_retry: None,
+            default_timeout: None,
+            breaker_configs: Vec::new(),
+            partial_ok: Vec::new(),
             errors: Vec::new(),
         }
     }
@@ -120,6 +134,85 @@ impl<S: State> StateGraph<S> {
         self
     }
 
+    /// Sets the parts of `node`'s resilience policy that `policy` sets,
+    /// overriding what its spec (`#[node(...)]`) declared.
+    pub fn policy(mut self, node: impl IntoNodeRef<S>, policy: NodePolicy<S>) -> Self {
+        let name = self.register(node.into_node_ref());
+        if let Some(r) = policy.fallback.clone() {
+            self.register(r);
+        }
+        if let Some(r) = policy.compensate.clone() {
+            self.register(r);
+        }
+        self.policies.push((name, policy));
+        self
+    }
+
+    /// Retries `node` per `retry`.
+    pub fn retry(self, node: impl IntoNodeRef<S>, retry: RetryPolicy) -> Self {
+        self.policy(node, NodePolicy::new().retry(retry))
+    }
+
+    /// Cuts off each attempt of `node` after `limit`.
+    pub fn timeout(self, node: impl IntoNodeRef<S>, limit: Duration) -> Self {
+        self.policy(node, NodePolicy::new().timeout(limit))
+    }
+
+    /// Guards `node` with the circuit breaker of service `name`.
+    pub fn breaker(self, node: impl IntoNodeRef<S>, name: impl Into<Cow<'static, str>>) -> Self {
+        self.policy(node, NodePolicy::new().breaker(name))
+    }
+
+    /// On failure, `node` is Degraded: `default` gives the update that applies
+    /// instead, and the run continues.
+    pub fn degrade(self, node: impl IntoNodeRef<S>, default: impl Fn(&S) -> S::Update + Send + Sync + 'static) -> Self {
+        self.policy(node, NodePolicy::new().degrade(default))
+    }
+
+    /// On failure, the run continues without `node`; nodes reachable only
+    /// through it are Skipped.
+    pub fn optional(self, node: impl IntoNodeRef<S>) -> Self {
+        self.policy(node, NodePolicy::new().optional())
+    }
+
+    /// On failure of `node` after retries, `backup` runs instead.
+    pub fn fallback(self, node: impl IntoNodeRef<S>, backup: impl IntoNodeRef<S>) -> Self {
+        self.policy(node, NodePolicy::new().fallback(backup))
+    }
+
+    /// A compensating edge: when a critical failure rolls the run back,
+    /// `undo` undoes `node` (drawn dashed in the DOT).
+    pub fn compensate(self, node: impl IntoNodeRef<S>, undo: impl IntoNodeRef<S>) -> Self {
+        self.policy(node, NodePolicy::new().compensate(undo))
+    }
+
+    /// The join into `target` fires even when some of its sources were
+    /// skipped or failed as optional (by default the join is skipped too).
+    pub fn partial_ok(mut self, target: impl IntoNodeRef<S>) -> Self {
+        let name = self.register(target.into_node_ref());
+        self.partial_ok.push(name);
+        self
+    }
+
+    /// The retry policy of nodes that set none (default: no retry).
+    pub fn default_retry(mut self, retry: RetryPolicy) -> Self {
+        self.default_retry = Some(retry);
+        self
+    }
+
+    /// The per-attempt time limit of nodes that set none (default: none).
+    pub fn default_timeout(mut self, limit: Duration) -> Self {
+        self.default_timeout = Some(limit);
+        self
+    }
+
+    /// Configures the circuit breaker of service `name` in the compiled
+    /// graph's registry.
+    pub fn breaker_config(mut self, name: impl Into<String>, config: BreakerConfig) -> Self {
+        self.breaker_configs.push((name.into(), config));
+        self
+    }
+
     /// Checks the graph and builds it.
     ///
     /// # Errors
@@ -131,8 +224,14 @@ impl<S: State> StateGraph<S> {
     /// Registers the node a reference carries, if any, and returns its name.
     fn register(&mut self, node: NodeRef<S>) -> String {
         let name = node.name.to_string();
-        if let Some(spec) = node.spec {
-            self.register_spec(spec);
+        if let Some(make) = node.spec {
+            match self.index.get(&node.name) {
+                None => self.register_spec(make()),
+                Some(&i) if self.nodes[i].origin != node.origin => {
+                    self.errors.push(BuildError::DuplicateNode { node: name.clone() });
+                }
+                Some(_) => {}
+            }
         }
         name
     }
@@ -151,7 +250,13 @@ impl<S: State> StateGraph<S> {
             }
             None => {
                 self.index.insert(spec.name.clone(), self.nodes.len());
+                let linked = [spec.policy.fallback.clone(), spec.policy.compensate.clone()];
                 self.nodes.push(spec);
+                // A typed fallback or compensator registers itself, like an
+                // edge's target.
+                for node in linked.into_iter().flatten() {
+                    self.register(node);
+                }
             }
         }
     }

@@ -2,16 +2,18 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use petgraph::graph::DiGraph;
 
 use super::builder::RouterDef;
 use super::route::Selected;
-use super::validate::{EdgeKind, Vertex, check, layout};
+use super::validate::{EdgeKind, Vertex, check, layout, reachability};
 use super::{BuildError, END, START, StateGraph};
 use crate::checkpoint::{Checkpointer, Durability};
 use crate::exec::RunConfig;
 use crate::node::NodeFn;
+use crate::policy::{Breakers, NodePolicy, OnFailure, RetryPolicy};
 use crate::state::State;
 
 /// Index of a node in [`GraphInner::nodes`].
@@ -24,6 +26,15 @@ pub(crate) type RouterFn<S> = Arc<dyn Fn(&S) -> Selected<S> + Send + Sync>;
 pub(crate) enum Target {
     Node(NodeId),
     End,
+}
+
+impl Target {
+    pub(crate) fn node(self) -> Option<NodeId> {
+        match self {
+            Target::Node(id) => Some(id),
+            Target::End => None,
+        }
+    }
 }
 
 /// What follows a node (or START): static edges, routers, joins it feeds.
@@ -44,6 +55,17 @@ pub(crate) struct CompiledNode<S: State> {
     pub(crate) name: Arc<str>,
     pub(crate) func: NodeFn<S>,
     pub(crate) routing: Routing,
+    pub(crate) policy: CompiledPolicy<S>,
+}
+
+/// A node's policy with the graph's defaults filled in and nodes resolved.
+pub(crate) struct CompiledPolicy<S: State> {
+    pub(crate) retry: RetryPolicy,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) breaker: Option<Arc<str>>,
+    pub(crate) on_failure: OnFailure<S>,
+    pub(crate) fallback: Option<NodeId>,
+    pub(crate) compensate: Option<NodeId>,
 }
 
 pub(crate) struct CompiledRouter<S: State> {
@@ -56,6 +78,8 @@ pub(crate) struct CompiledJoin {
     /// Sorted, without duplicates.
     pub(crate) sources: Vec<NodeId>,
     pub(crate) target: NodeId,
+    /// Fires even when some sources were skipped.
+    pub(crate) partial_ok: bool,
 }
 
 /// The immutable, shared part of a compiled graph.
@@ -68,6 +92,8 @@ pub(crate) struct GraphInner<S: State> {
     pub(crate) interrupt_before: Vec<NodeId>,
     pub(crate) interrupt_after: Vec<NodeId>,
     pub(crate) layout: DiGraph<Vertex, EdgeKind>,
+    /// `reach[a * n + b]`: `b` can run after `a`.
+    pub(crate) reach: Vec<bool>,
     /// Threads with a run in progress in this process.
     pub(crate) active: Mutex<HashSet<String>>,
 }
@@ -88,6 +114,11 @@ impl<S: State> GraphInner<S> {
         }
     }
 
+    /// Whether node `to` can run after node `from`.
+    pub(crate) fn reaches(&self, from: NodeId, to: NodeId) -> bool {
+        self.reach.get(from * self.nodes.len() + to).copied().unwrap_or(false)
+    }
+
     /// The join whose target is `target`, if any.
     pub(crate) fn join_into(&self, target: &str) -> Option<usize> {
         let id = self.node_id(target)?;
@@ -105,12 +136,18 @@ impl<S: State> GraphInner<S> {
 pub struct CompiledGraph<S: State> {
     pub(crate) inner: Arc<GraphInner<S>>,
     pub(crate) saver: Option<Arc<dyn Checkpointer>>,
+    pub(crate) breakers: Arc<Breakers>,
     pub(crate) defaults: RunConfig,
 }
 
 impl<S: State> Clone for CompiledGraph<S> {
     fn clone(&self) -> Self {
-        Self { inner: Arc::clone(&self.inner), saver: self.saver.clone(), defaults: self.defaults.clone() }
+        Self {
+            inner: Arc::clone(&self.inner),
+            saver: self.saver.clone(),
+            breakers: Arc::clone(&self.breakers),
+            defaults: self.defaults.clone(),
+        }
     }
 }
 
@@ -155,6 +192,19 @@ impl<S: State> CompiledGraph<S> {
     pub fn with_step_limit(mut self, limit: u64) -> Self {
         self.defaults.step_limit = limit;
         self
+    }
+
+    /// Shares `breakers` with other graphs (an engine running several graphs
+    /// against the same services). By default each compiled graph has its own
+    /// registry, shared by its clones.
+    pub fn with_breakers(mut self, breakers: Arc<Breakers>) -> Self {
+        self.breakers = breakers;
+        self
+    }
+
+    /// The circuit breakers of this graph's runs, to observe their state.
+    pub fn breakers(&self) -> &Arc<Breakers> {
+        &self.breakers
     }
 
     /// The node names, in the order they were added.
@@ -252,7 +302,17 @@ impl<S: State> CompiledGraph<S> {
             for &id in &ids {
                 routing[id].joins.push(joins.len());
             }
-            joins.push(CompiledJoin { sources: ids, target: target_id });
+            let partial_ok = graph.partial_ok.iter().any(|t| t == target);
+            joins.push(CompiledJoin { sources: ids, target: target_id, partial_ok });
+        }
+        for target in &graph.partial_ok {
+            let id = resolve(target, "partial_ok")?;
+            if !joins.iter().any(|j| j.target == id) {
+                return Err(BuildError::InvalidJoin {
+                    target: target.clone(),
+                    reason: "partial_ok names a node that is not a join target",
+                });
+            }
         }
 
         if start.is_empty() {
@@ -263,14 +323,44 @@ impl<S: State> CompiledGraph<S> {
         let interrupt_after =
             graph.interrupt_after.iter().map(|n| resolve(n, "interrupt_after")).collect::<Result<Vec<_>, _>>()?;
 
-        let nodes: Vec<CompiledNode<S>> = graph
-            .nodes
-            .into_iter()
-            .zip(routing)
-            .map(|(spec, routing)| CompiledNode { name: Arc::from(&*spec.name), func: spec.func, routing })
-            .collect();
+        let mut overrides: Vec<NodePolicy<S>> = graph.nodes.iter().map(|_| NodePolicy::default()).collect();
+        for (name, policy) in graph.policies {
+            let id = resolve(&name, "policy")?;
+            overrides[id] = std::mem::take(&mut overrides[id]).merged(policy);
+        }
+        let mut nodes: Vec<CompiledNode<S>> = Vec::with_capacity(graph.nodes.len());
+        for ((spec, routing), extra) in graph.nodes.into_iter().zip(routing).zip(overrides) {
+            let policy = spec.policy.merged(extra);
+            let link = |r: Option<crate::node::NodeRef<S>>, context: &str| -> Result<Option<NodeId>, BuildError> {
+                r.map(|r| resolve(r.name(), context)).transpose()
+            };
+            let fallback = link(policy.fallback, "fallback")?;
+            let compensate = link(policy.compensate, "compensate")?;
+            let name: Arc<str> = Arc::from(&*spec.name);
+            if fallback == Some(nodes.len()) || compensate == Some(nodes.len()) {
+                return Err(BuildError::InvalidEdge {
+                    from: name.to_string(),
+                    to: name.to_string(),
+                    reason: "a node cannot be its own fallback or compensator",
+                });
+            }
+            let policy = CompiledPolicy {
+                retry: policy.retry.or(graph.default_retry).unwrap_or_else(RetryPolicy::never),
+                timeout: policy.timeout.or(graph.default_timeout),
+                breaker: policy.breaker.map(|b| Arc::from(&*b)),
+                on_failure: policy.on_failure.unwrap_or(OnFailure::Critical),
+                fallback,
+                compensate,
+            };
+            nodes.push(CompiledNode { name, func: spec.func, routing, policy });
+        }
         let layout = layout(&nodes, &start, &routers, &joins);
         check(&layout, |id| &nodes[id].name)?;
+        let reach = reachability(&nodes, &routers, &joins);
+        let breakers = Breakers::new();
+        for (name, config) in &graph.breaker_configs {
+            breakers.configure(name, *config);
+        }
 
         Ok(Self {
             inner: Arc::new(GraphInner {
@@ -282,9 +372,11 @@ impl<S: State> CompiledGraph<S> {
                 interrupt_before,
                 interrupt_after,
                 layout,
+                reach,
                 active: Mutex::new(HashSet::new()),
             }),
             saver: None,
+            breakers: Arc::new(breakers),
             defaults: RunConfig::default(),
         })
     }

@@ -14,7 +14,9 @@ pub(crate) type VertexStyle<'a> = &'a dyn Fn(Vertex) -> Option<String>;
 impl<S: State> CompiledGraph<S> {
     /// The graph in Graphviz DOT: START and END as ovals, nodes as boxes,
     /// conditional routes dashed and labelled with their branch names, joins as
-    /// a waiting point that all sources feed. Render with `dot -Tsvg`.
+    /// a waiting point that all sources feed, fallbacks dotted blue,
+    /// compensating edges dashed red with a hollow head, breaker-guarded nodes
+    /// with a double border and the breaker's name. Render with `dot -Tsvg`.
     pub fn to_dot(&self) -> String {
         self.render_dot(&|_| None)
     }
@@ -31,7 +33,14 @@ impl<S: State> CompiledGraph<S> {
             let base = match vertex {
                 Vertex::Start => "label=\"START\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
                 Vertex::End => "label=\"END\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
-                Vertex::Node(id) => format!("label=\"{}\"", escape(self.inner.name(id))),
+                Vertex::Node(id) => match &self.inner.nodes[id].policy.breaker {
+                    Some(breaker) => format!(
+                        "label=\"{}\\n[breaker: {}]\", peripheries=2",
+                        escape(self.inner.name(id)),
+                        escape(breaker)
+                    ),
+                    None => format!("label=\"{}\"", escape(self.inner.name(id))),
+                },
                 Vertex::Join(_) => {
                     "label=\"\", xlabel=\"join\", shape=circle, width=0.15, fillcolor=\"#333333\"".to_owned()
                 }
@@ -45,6 +54,10 @@ impl<S: State> CompiledGraph<S> {
                 EdgeKind::Route(label) => format!(" [style=dashed, label=\"{}\"]", escape(label)),
                 EdgeKind::JoinIn => " [arrowhead=none]".to_owned(),
                 EdgeKind::JoinOut => " [style=bold]".to_owned(),
+                EdgeKind::Fallback => " [style=dotted, color=\"#1f6feb\", label=\"fallback\"]".to_owned(),
+                EdgeKind::Compensate => {
+                    " [style=dashed, color=\"#cf222e\", fontcolor=\"#cf222e\", arrowhead=empty, label=\"compensate\", constraint=false]".to_owned()
+                }
             };
             let _ = writeln!(out, "  v{} -> v{}{attrs};", e.source().index(), e.target().index());
         }

@@ -31,6 +31,10 @@ pub(crate) enum EdgeKind {
     JoinIn,
     /// Out of a join's waiting point.
     JoinOut,
+    /// From a node to the node that runs when it fails.
+    Fallback,
+    /// From a node to the node that undoes it on rollback.
+    Compensate,
 }
 
 // Vertex 0 is START, vertex 1 is END, then one per node, then one per join.
@@ -84,7 +88,47 @@ pub(crate) fn layout<S: State>(
     for (j, join) in joins.iter().enumerate() {
         g.add_edge(join_vertices[j], node_vertex(join.target), EdgeKind::JoinOut);
     }
+    for (id, node) in nodes.iter().enumerate() {
+        if let Some(fallback) = node.policy.fallback {
+            g.add_edge(node_vertex(id), node_vertex(fallback), EdgeKind::Fallback);
+        }
+        if let Some(undo) = node.policy.compensate {
+            g.add_edge(node_vertex(id), node_vertex(undo), EdgeKind::Compensate);
+        }
+    }
     g
+}
+
+/// `reach[a * n + b]`: node `b` can run after node `a` through edges, routes
+/// and joins (not fallbacks or compensations).
+pub(crate) fn reachability<S: State>(
+    nodes: &[CompiledNode<S>],
+    routers: &[CompiledRouter<S>],
+    joins: &[CompiledJoin],
+) -> Vec<bool> {
+    let n = nodes.len();
+    let successors: Vec<Vec<NodeId>> = nodes
+        .iter()
+        .map(|node| {
+            let mut next: Vec<NodeId> = node.routing.edges.iter().filter_map(|t| t.node()).collect();
+            for &r in &node.routing.routers {
+                next.extend(routers[r].branches.iter().flat_map(|(_, ts)| ts.iter().filter_map(|t| t.node())));
+            }
+            next.extend(node.routing.joins.iter().map(|&j| joins[j].target));
+            next
+        })
+        .collect();
+    let mut reach = vec![false; n * n];
+    for from in 0..n {
+        let mut stack = successors[from].clone();
+        while let Some(id) = stack.pop() {
+            if !reach[from * n + id] {
+                reach[from * n + id] = true;
+                stack.extend_from_slice(&successors[id]);
+            }
+        }
+    }
+    reach
 }
 
 /// Every node reachable from START, and END reachable from every node (a node

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     /// The node ran but its output failed a quality check. Retried, and the next
     /// attempt sees the error through [`Ctx::last_error`](crate::node::Ctx::last_error).
     InvalidOutput,
+    /// The node was not called: the circuit breaker guarding its service is
+    /// open. Not retried (the point of a breaker is to stop calling).
+    Unavailable,
     /// Not a failure: the node asked for human input with
     /// [`Ctx::interrupt`](crate::node::Ctx::interrupt).
     Interrupted,
@@ -37,6 +40,7 @@ impl ErrorKind {
             ErrorKind::Permanent => "permanent",
             ErrorKind::Timeout => "timeout",
             ErrorKind::InvalidOutput => "invalid output",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Interrupted => "interrupted",
         }
     }
