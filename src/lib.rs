@@ -43,14 +43,15 @@ pub use graph_core::{
     Input, Interrupt, MemorySaver, NodeError, NodeResult, Outcome, Resume, Route, RunError, RunResult, START, Send,
     State, StateGraph, StateSnapshot,
 };
-pub use graph_core::{checkpoint, exec, graph, node, state};
+pub use graph_core::{checkpoint, exec, graph, node, policy, state};
 
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
     pub use crate::checkpoint::{CheckpointId, Checkpointer, Durability, HistoryQuery, MemorySaver};
-    pub use crate::exec::{Event, Outcome, Resume, RunError, RunResult, StateSnapshot};
+    pub use crate::exec::{Event, Outcome, PolicyEvent, Resume, RunError, RunHealth, RunResult, StateSnapshot};
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
     pub use crate::node::{Command, Ctx, ErrorKind, Interrupt, NodeError, NodeResult, Send};
+    pub use crate::policy::{BreakerConfig, BreakerState, Breakers, NodePolicy, RetryPolicy};
     pub use crate::state::{Input, State};
     pub use serde::{Deserialize, Serialize};
 }
