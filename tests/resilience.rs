@@ -22,7 +22,8 @@ async fn ok(entry: &'static str) -> NodeResult<CounterUpdate> {
 
 #[tokio::test(start_paused = true)]
 async fn retry_sleeps_the_exact_backoff_and_tells_the_node_its_attempt() {
-    let seen: Arc<Mutex<Vec<(u32, Option<String>, Instant)>>> = Arc::default();
+    type Seen = Vec<(u32, Option<String>, Instant)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let record = seen.clone();
     let graph = StateGraph::new()
         .add_node("flaky", move |_: &Counter, ctx: &Ctx| {
@@ -368,9 +369,9 @@ async fn compensation_undoes_completed_nodes_in_reverse_order() {
     assert_eq!(failed_node, "send_email");
     assert_eq!(error.message, "smtp rejected");
     assert_eq!(compensated, &["create_subscription", "create_user"]);
-    let calls = saga.undo_calls.lock().unwrap();
+    let calls = saga.undo_calls.lock().unwrap().clone();
     assert_eq!(
-        *calls,
+        calls,
         [
             ("cancel_subscription".to_owned(), vec!["user created".to_owned(), "subscription created".to_owned()]),
             ("delete_user".to_owned(), vec!["user created".to_owned()]),
