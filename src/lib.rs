@@ -45,6 +45,10 @@ pub use graph_core::{
 };
 pub use graph_core::{checkpoint, exec, graph, node, policy, state};
 
+/// The embedded sled store, the default checkpointer for durable runs.
+#[cfg(feature = "sled")]
+pub use graph_store::{SledConfig, SledSaver, StoreStats};
+
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
     pub use crate::checkpoint::{CheckpointId, Checkpointer, Durability, HistoryQuery, MemorySaver};
@@ -53,6 +57,8 @@ pub mod prelude {
     pub use crate::node::{Command, Ctx, ErrorKind, Interrupt, NodeError, NodeResult, Send};
     pub use crate::policy::{BreakerConfig, BreakerState, Breakers, NodePolicy, RetryPolicy};
     pub use crate::state::{Input, State};
+    #[cfg(feature = "sled")]
+    pub use crate::{SledConfig, SledSaver};
     pub use serde::{Deserialize, Serialize};
 }
 

@@ -24,9 +24,11 @@ impl<S: State> Command<S> {
         Self { update, goto: Vec::new() }
     }
 
-    /// Also runs `node` in the next super-step.
+    /// Also runs `node` in the next super-step; [`END`](crate::graph::END)
+    /// names no node and ends this branch.
     pub fn goto(mut self, node: impl Into<Cow<'static, str>>) -> Self {
-        self.goto.push(Goto::Node(node.into()));
+        let node = node.into();
+        self.goto.push(if node == crate::graph::END { Goto::End } else { Goto::Node(node) });
         self
     }
 

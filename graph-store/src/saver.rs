@@ -1,0 +1,429 @@
+//! [`SledSaver`]: the [`Checkpointer`] on sled.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use graph_core::checkpoint::{
+    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, Durability, HistoryQuery, RecordKind,
+    SnapshotPolicy, TaskRecord,
+};
+
+use crate::envelope::{Kind, open, seal};
+use crate::flush::GroupFlush;
+use crate::keys;
+
+/// How a [`SledSaver`] opens its database.
+#[derive(Clone, Debug)]
+pub struct SledConfig {
+    /// The database directory (created if missing).
+    pub path: PathBuf,
+    /// sled's page cache, in bytes (default 64 MiB).
+    pub cache_capacity: u64,
+    /// How often sled flushes on its own, which bounds what `Async` durability
+    /// can lose to a crash (default 500 ms).
+    pub flush_every_ms: Option<u64>,
+    /// When checkpoints store the whole state (default: every 64, or sooner
+    /// when the writes since the last snapshot outgrow it).
+    pub snapshots: SnapshotPolicy,
+    /// A throwaway database, removed when the saver is dropped.
+    pub temporary: bool,
+}
+
+impl SledConfig {
+    /// The defaults, at `path`.
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            cache_capacity: 64 * 1024 * 1024,
+            flush_every_ms: Some(500),
+            snapshots: SnapshotPolicy::default(),
+            temporary: false,
+        }
+    }
+
+    /// Sets the snapshot policy.
+    pub fn snapshots(mut self, policy: SnapshotPolicy) -> Self {
+        self.snapshots = policy;
+        self
+    }
+
+    /// Sets the page cache size in bytes.
+    pub fn cache_capacity(mut self, bytes: u64) -> Self {
+        self.cache_capacity = bytes;
+        self
+    }
+
+    /// Sets sled's background flush interval (`None`: only explicit flushes).
+    pub fn flush_every_ms(mut self, ms: Option<u64>) -> Self {
+        self.flush_every_ms = ms;
+        self
+    }
+}
+
+/// What a [`SledSaver`] holds and has written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Bytes of checkpoint and task records (sealed values, as LangGraph's
+    /// checkpoint and write blob sizes count them) this saver wrote since it
+    /// was opened. Keys and the per-thread latest pointer are not counted
+    /// here; `stored_bytes` counts everything.
+    pub written_bytes: u64,
+    /// Bytes stored now, keys, values and pointers of all threads.
+    pub stored_bytes: u64,
+    /// The database's size on disk.
+    pub size_on_disk: u64,
+    /// Flushes made for `Sync` writes (fewer than the writes when concurrent
+    /// runs shared them).
+    pub flushes: u64,
+}
+
+/// Keeps threads in an embedded sled database, so runs survive a killed
+/// process and resume by thread id.
+///
+/// ```
+/// use graph_core::checkpoint::Checkpointer;
+/// use graph_store::SledSaver;
+///
+/// let saver = SledSaver::temporary()?;
+/// assert_eq!(saver.snapshot_policy().interval, 64);
+/// # Ok::<_, graph_core::checkpoint::CheckpointError>(())
+/// ```
+pub struct SledSaver {
+    db: Arc<sled::Db>,
+    path: PathBuf,
+    policy: SnapshotPolicy,
+    group: GroupFlush,
+    written: AtomicU64,
+}
+
+impl fmt::Debug for SledSaver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SledSaver").field("path", &self.path).field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+impl SledSaver {
+    /// Opens (or creates) the database at `path` with the default config.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Store`] naming the path when sled cannot open it
+    /// (permissions, another process holds it, a damaged database).
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, CheckpointError> {
+        Self::with_config(SledConfig::new(path.as_ref()))
+    }
+
+    /// A database in a temporary directory, removed on drop: for tests.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Store`] when sled cannot create it.
+    pub fn temporary() -> Result<Self, CheckpointError> {
+        let mut config = SledConfig::new(std::env::temp_dir().join("stategraph-temporary"));
+        config.temporary = true;
+        Self::with_config(config)
+    }
+
+    /// Opens the database `config` describes.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Store`] naming the path when sled cannot open it.
+    pub fn with_config(config: SledConfig) -> Result<Self, CheckpointError> {
+        let mut sled_config = sled::Config::new();
+        // A temporary database gets a fresh random path from sled.
+        if !config.temporary {
+            sled_config = sled_config.path(&config.path);
+        }
+        let db = sled_config
+            .temporary(config.temporary)
+            .cache_capacity(config.cache_capacity)
+            .flush_every_ms(config.flush_every_ms)
+            .open()
+            .map_err(|e| {
+                CheckpointError::store(format!("cannot open the sled store at {}", config.path.display()), e)
+            })?;
+        Ok(Self {
+            db: Arc::new(db),
+            path: config.path,
+            policy: config.snapshots,
+            group: GroupFlush::default(),
+            written: AtomicU64::new(0),
+        })
+    }
+
+    /// The database directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Sizes and counts, for benchmarks and operators.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub fn stats(&self) -> Result<StoreStats, CheckpointError> {
+        let mut stored = 0u64;
+        for entry in self.db.iter() {
+            let (k, v) = entry.map_err(store_error)?;
+            stored += (k.len() + v.len()) as u64;
+        }
+        Ok(StoreStats {
+            written_bytes: self.written.load(Ordering::Relaxed),
+            stored_bytes: stored,
+            size_on_disk: self.db.size_on_disk().map_err(store_error)?,
+            flushes: self.group.flushes.load(Ordering::Relaxed),
+        })
+    }
+
+    /// Makes everything written so far durable.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn flush(&self) -> Result<(), CheckpointError> {
+        self.group.flush(&self.db).await.map_err(store_error)
+    }
+
+    /// Removes old checkpoints of `thread`, keeping the newest `keep_last`
+    /// and whatever they need to be rebuilt (their delta chains back to a
+    /// snapshot). Returns how many checkpoints were removed.
+    ///
+    /// # Errors
+    /// Damaged records; store failures.
+    pub async fn prune(&self, thread: &str, keep_last: usize) -> Result<usize, CheckpointError> {
+        let all = self.history(thread, HistoryQuery::all()).await?;
+        let keep_last = keep_last.max(1);
+        let mut keep: BTreeSet<CheckpointId> = BTreeSet::new();
+        for record in all.iter().take(keep_last) {
+            let mut at = Some(record);
+            while let Some(record) = at {
+                if !keep.insert(record.id) {
+                    break;
+                }
+                at = match record.kind {
+                    RecordKind::Snapshot => None,
+                    RecordKind::Delta => record.parent.and_then(|p| all.iter().find(|r| r.id == p)),
+                };
+            }
+        }
+        let mut batch = sled::Batch::default();
+        let mut removed = 0;
+        for record in all.iter().filter(|r| !keep.contains(&r.id)) {
+            batch.remove(keys::checkpoint(thread, record.id.as_u64()));
+            let start = keys::task(thread, record.id.as_u64(), 0);
+            let end = keys::task(thread, record.id.as_u64(), u32::MAX);
+            for entry in self.db.range(start..=end) {
+                batch.remove(entry.map_err(store_error)?.0);
+            }
+            removed += 1;
+        }
+        self.db.apply_batch(batch).map_err(store_error)?;
+        self.flush().await?;
+        Ok(removed)
+    }
+
+    async fn settle(&self, durability: Durability) -> Result<(), CheckpointError> {
+        match durability {
+            Durability::Async => Ok(()),
+            // `Exit` writes once, at the end of a run: make that write durable.
+            _ => self.flush().await,
+        }
+    }
+
+    fn count(&self, value: &[u8]) {
+        self.written.fetch_add(value.len() as u64, Ordering::Relaxed);
+    }
+
+    fn read_checkpoint(&self, thread: &str, key: &[u8], value: &[u8]) -> Result<CheckpointRecord, CheckpointError> {
+        let id = key.len().checked_sub(8).map(|at| &key[at..]).and_then(|b| <[u8; 8]>::try_from(b).ok());
+        let id = id.map(|b| CheckpointId::new(u64::from_be_bytes(b)));
+        let record: CheckpointRecord =
+            open(Kind::Checkpoint, value).map_err(|reason| CheckpointError::corrupt(thread, id, reason))?;
+        if Some(record.id) != id {
+            return Err(CheckpointError::corrupt(thread, id, "the record's id does not match its key"));
+        }
+        Ok(record)
+    }
+}
+
+fn store_error(e: sled::Error) -> CheckpointError {
+    CheckpointError::store("sled failed", e)
+}
+
+#[async_trait]
+impl Checkpointer for SledSaver {
+    async fn put_checkpoint(
+        &self,
+        thread: &str,
+        checkpoint: CheckpointRecord,
+        tasks: Vec<TaskRecord>,
+        durability: Durability,
+    ) -> Result<(), CheckpointError> {
+        let id = checkpoint.id.as_u64();
+        let key = keys::checkpoint(thread, id);
+        if self.db.contains_key(&key).map_err(store_error)? {
+            return Err(CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id });
+        }
+        let mut batch = sled::Batch::default();
+        for task in &tasks {
+            let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
+            self.count(&v);
+            batch.insert(k, v);
+        }
+        let value = seal(Kind::Checkpoint, &checkpoint);
+        self.count(&value);
+        batch.insert(key, value);
+        let latest = keys::prefix(keys::LATEST, thread);
+        let current = self.db.get(&latest).map_err(store_error)?;
+        let newer = match current {
+            Some(bytes) => open::<u64>(Kind::Latest, &bytes).map_or(true, |latest| latest < id),
+            None => true,
+        };
+        if newer {
+            batch.insert(latest, seal(Kind::Latest, &id));
+        }
+        self.db.apply_batch(batch).map_err(store_error)?;
+        self.settle(durability).await
+    }
+
+    async fn put_tasks(
+        &self,
+        thread: &str,
+        tasks: Vec<TaskRecord>,
+        durability: Durability,
+    ) -> Result<(), CheckpointError> {
+        let mut batch = sled::Batch::default();
+        for task in &tasks {
+            let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
+            self.count(&v);
+            batch.insert(k, v);
+        }
+        self.db.apply_batch(batch).map_err(store_error)?;
+        self.settle(durability).await
+    }
+
+    async fn checkpoint(
+        &self,
+        thread: &str,
+        id: Option<CheckpointId>,
+    ) -> Result<Option<CheckpointRecord>, CheckpointError> {
+        let id = match id {
+            Some(id) => id,
+            None => {
+                let latest = keys::prefix(keys::LATEST, thread);
+                match self.db.get(&latest).map_err(store_error)? {
+                    Some(bytes) => CheckpointId::new(
+                        open::<u64>(Kind::Latest, &bytes)
+                            .map_err(|reason| CheckpointError::corrupt(thread, None, reason))?,
+                    ),
+                    None => return Ok(None),
+                }
+            }
+        };
+        let key = keys::checkpoint(thread, id.as_u64());
+        match self.db.get(&key).map_err(store_error)? {
+            Some(bytes) => self.read_checkpoint(thread, &key, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn tasks(&self, thread: &str, checkpoint: CheckpointId) -> Result<Vec<TaskRecord>, CheckpointError> {
+        let start = keys::task(thread, checkpoint.as_u64(), 0);
+        let end = keys::task(thread, checkpoint.as_u64(), u32::MAX);
+        let mut out = Vec::new();
+        for entry in self.db.range(start..=end) {
+            let (_, value) = entry.map_err(store_error)?;
+            let record: TaskRecord = open(Kind::Task, &value).map_err(|reason| {
+                CheckpointError::corrupt(thread, Some(checkpoint), format!("task record: {reason}"))
+            })?;
+            out.push(record);
+        }
+        Ok(out)
+    }
+
+    async fn history(&self, thread: &str, query: HistoryQuery) -> Result<Vec<CheckpointRecord>, CheckpointError> {
+        let start = keys::checkpoint(thread, 0);
+        let end = match query.before {
+            Some(before) => keys::checkpoint(thread, before.as_u64()),
+            None => keys::prefix_end(&keys::prefix(keys::CHECKPOINT, thread)),
+        };
+        let mut out = Vec::new();
+        for entry in self.db.range(start..end).rev() {
+            if query.limit.is_some_and(|limit| out.len() >= limit) {
+                break;
+            }
+            let (key, value) = entry.map_err(store_error)?;
+            out.push(self.read_checkpoint(thread, &key, &value)?);
+        }
+        Ok(out)
+    }
+
+    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix([keys::LATEST]) {
+            let (key, _) = entry.map_err(store_error)?;
+            match keys::split(&key) {
+                Some((thread, [])) => out.push(thread),
+                _ => return Err(CheckpointError::corrupt("?", None, "a thread index key does not decode")),
+            }
+        }
+        Ok(out)
+    }
+
+    async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
+        let mut batch = sled::Batch::default();
+        for kind in [keys::CHECKPOINT, keys::TASK] {
+            for entry in self.db.scan_prefix(keys::prefix(kind, thread)) {
+                batch.remove(entry.map_err(store_error)?.0);
+            }
+        }
+        batch.remove(keys::prefix(keys::LATEST, thread));
+        self.db.apply_batch(batch).map_err(store_error)?;
+        self.flush().await
+    }
+
+    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
+        let (k, v) = (keys::prefix(keys::DEAD_LETTER, &letter.thread), seal(Kind::DeadLetter, &letter));
+        self.count(&v);
+        self.db.insert(k, v).map_err(store_error)?;
+        self.flush().await
+    }
+
+    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
+        let mut out = Vec::new();
+        for entry in self.db.scan_prefix([keys::DEAD_LETTER]) {
+            let (key, value) = entry.map_err(store_error)?;
+            let thread = keys::split(&key).map(|(t, _)| t).unwrap_or_default();
+            out.push(open(Kind::DeadLetter, &value).map_err(|r| CheckpointError::corrupt(&thread, None, r))?);
+        }
+        Ok(out)
+    }
+
+    async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError> {
+        match self.db.get(keys::prefix(keys::DEAD_LETTER, thread)).map_err(store_error)? {
+            Some(value) => {
+                open(Kind::DeadLetter, &value).map(Some).map_err(|r| CheckpointError::corrupt(thread, None, r))
+            }
+            None => Ok(None),
+        }
+    }
+
+    async fn remove_dead_letter(&self, thread: &str) -> Result<bool, CheckpointError> {
+        let removed = self.db.remove(keys::prefix(keys::DEAD_LETTER, thread)).map_err(store_error)?.is_some();
+        self.flush().await?;
+        Ok(removed)
+    }
+
+    fn snapshot_policy(&self) -> SnapshotPolicy {
+        self.policy
+    }
+}
+
+impl SledSaver {
+    /// The key under which checkpoint `id` of `thread` is stored, and the
+    /// database, for tests that damage records on purpose.
+    #[doc(hidden)]
+    pub fn raw_checkpoint_key(&self, thread: &str, id: CheckpointId) -> (Vec<u8>, &sled::Db) {
+        (keys::checkpoint(thread, id.as_u64()), &self.db)
+    }
+}
