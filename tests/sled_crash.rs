@@ -31,26 +31,59 @@ fn hang_here(node: &str) -> bool {
     std::env::var("STATEGRAPH_HANG_IN").is_ok_and(|n| n == node)
 }
 
+/// In the child, the node named by `STATEGRAPH_HANG_AFTER` hangs after its
+/// side effect, at the boundary: done but not yet returned.
+fn hang_after(node: &str) -> bool {
+    std::env::var("STATEGRAPH_HANG_AFTER").is_ok_and(|n| n == node)
+}
+
+/// A node that journals its start (with its idempotency key) and its end.
+fn journaling(
+    dir: PathBuf,
+    node: String,
+) -> impl Fn(&Counter, &Ctx) -> futures::future::BoxFuture<'static, NodeResult<CounterUpdate>>
++ std::marker::Send
++ Sync
++ 'static {
+    move |s: &Counter, ctx: &Ctx| {
+        journal(&dir, &format!("start {node} {}", ctx.idempotency_key()));
+        let (dir, node, count) = (dir.clone(), node.clone(), s.count);
+        Box::pin(async move {
+            if hang_here(&node) {
+                std::future::pending::<()>().await;
+            }
+            journal(&dir, &format!("done {node}"));
+            if hang_after(&node) {
+                std::future::pending::<()>().await;
+            }
+            // Parallel workers only append: one step's tasks must not both
+            // write the last-value `count`.
+            Ok(if node.starts_with('w') { CounterUpdate::log(node) } else { CounterUpdate::step(count + 1, node) })
+        })
+    }
+}
+
+/// split -> w0..w4 in parallel -> join of all five -> merge.
+fn fan(dir: PathBuf) -> StateGraph<Counter> {
+    let workers: Vec<String> = (0..5).map(|i| format!("w{i}")).collect();
+    let mut graph = StateGraph::new()
+        .add_node("split", journaling(dir.clone(), "split".into()))
+        .add_node("merge", journaling(dir.clone(), "merge".into()))
+        .add_edge(START, "split")
+        .add_join(workers.clone(), "merge");
+    for w in &workers {
+        graph = graph.add_node(w.clone(), journaling(dir.clone(), w.clone())).add_edge("split", w.clone());
+    }
+    graph
+}
+
 /// A chain of ten nodes; each journals "start <node> <idempotency key>" and
 /// then "done <node>".
 fn chain(dir: PathBuf) -> StateGraph<Counter> {
     let mut graph = StateGraph::new();
     for i in 0..10 {
         let name = format!("n{i}");
-        let dir = dir.clone();
-        let node = name.clone();
-        graph = graph.add_node(name.clone(), move |s: &Counter, ctx: &Ctx| {
-            journal(&dir, &format!("start {node} {}", ctx.idempotency_key()));
-            let hang = hang_here(&node);
-            let (dir, node, count) = (dir.clone(), node.clone(), s.count);
-            async move {
-                if hang {
-                    std::future::pending::<()>().await;
-                }
-                journal(&dir, &format!("done {node}"));
-                Ok(CounterUpdate::step(count + 1, node))
-            }
-        });
+        graph = graph.add_node(name.clone(), journaling(dir.clone(), name.clone()));
         graph = if i == 0 { graph.add_edge(START, "n0") } else { graph.add_edge(format!("n{}", i - 1), name) };
     }
     graph
@@ -102,11 +135,13 @@ fn flaky(dir: PathBuf) -> StateGraph<Counter> {
 
 fn graph_for(scenario: &str, dir: &Path) -> CompiledGraph<Counter> {
     let builder = match scenario {
-        "chain" => chain(dir.to_owned()),
+        "chain" | "chain-async" => chain(dir.to_owned()),
+        "fan" => fan(dir.to_owned()),
         "saga" => account_saga(dir.to_owned()),
         _ => flaky(dir.to_owned()),
     };
-    builder.compile().unwrap().with_checkpointer(SledSaver::open(dir.join("db")).unwrap())
+    let graph = builder.compile().unwrap().with_checkpointer(SledSaver::open(dir.join("db")).unwrap());
+    if scenario == "chain-async" { graph.with_durability(Durability::Async) } else { graph }
 }
 
 /// Child mode: run the scenario until killed. A no-op in a normal test run.
@@ -122,13 +157,26 @@ async fn crash_child() {
 /// Runs the scenario in a child process and SIGKILLs it once the journal has
 /// `until` lines and the child is hanging in `hang_in`.
 fn run_and_kill(scenario: &str, hang_in: &str, until: impl Fn(&[String]) -> bool) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stategraph-crash-{scenario}-{hang_in}-{}", std::process::id()));
+    run_and_kill_at(scenario, "STATEGRAPH_HANG_IN", hang_in, Duration::ZERO, until)
+}
+
+/// Like [`run_and_kill`], hanging where `hang_var` says, and waiting `linger`
+/// before the kill.
+fn run_and_kill_at(
+    scenario: &str,
+    hang_var: &str,
+    hang_in: &str,
+    linger: Duration,
+    until: impl Fn(&[String]) -> bool,
+) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("stategraph-crash-{scenario}-{hang_var}-{hang_in}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let mut child: Child = Process::new(std::env::current_exe().unwrap())
         .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD, format!("{scenario}:{}", dir.display()))
-        .env("STATEGRAPH_HANG_IN", hang_in)
+        .env(hang_var, hang_in)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -139,6 +187,7 @@ fn run_and_kill(scenario: &str, hang_in: &str, until: impl Fn(&[String]) -> bool
         assert!(std::time::Instant::now() < deadline, "the child never got there: {:?}", read_journal(&dir));
         std::thread::sleep(Duration::from_millis(5));
     }
+    std::thread::sleep(linger);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     dir
@@ -148,29 +197,80 @@ fn count(journal: &[String], prefix: &str) -> usize {
     journal.iter().filter(|l| l.starts_with(prefix)).count()
 }
 
-#[tokio::test]
-async fn kill_9_inside_any_node_loses_nothing_and_repeats_no_finished_node() {
-    for victim in ["n0", "n4", "n9"] {
-        let dir = run_and_kill("chain", victim, |j| j.iter().any(|l| l.starts_with(&format!("start {victim} "))));
-        let graph = graph_for("chain", &dir);
-        let run = graph.resume("t", Resume::new()).await.unwrap();
-        assert!(run.is_completed(), "{victim}");
-        assert_eq!(run.state.count, 10, "{victim}");
-        assert_eq!(run.state.log, (0..10).map(|i| format!("n{i}")).collect::<Vec<_>>(), "{victim}");
-        let journal = read_journal(&dir);
-        for i in 0..10 {
-            let node = format!("n{i}");
-            let starts: Vec<&String> = journal.iter().filter(|l| l.starts_with(&format!("start {node} "))).collect();
-            let expected = if node == victim { 2 } else { 1 };
-            assert_eq!(starts.len(), expected, "{victim}: {node} in {journal:?}");
-            if node == victim {
-                let key = |l: &str| l.rsplit(' ').next().unwrap().to_owned();
-                assert_eq!(key(starts[0]), key(starts[1]), "a re-executed task keeps its idempotency key");
-            }
-            assert_eq!(count(&journal, &format!("done {node}")), 1, "{victim}: {node}");
+/// After a kill at `victim`, resumes and checks: the final state, finished
+/// nodes ran once, the victim at most twice with one idempotency key, and a
+/// history without gaps.
+async fn check_recovery(scenario: &str, dir: &Path, victim: &str, nodes: &[String], expected_count: i64) {
+    let graph = graph_for(scenario, dir);
+    let run = graph.resume("t", Resume::new()).await.unwrap();
+    assert!(run.is_completed(), "{victim}");
+    assert_eq!(run.state.count, expected_count, "{victim}");
+    let mut log = run.state.log.clone();
+    log.sort();
+    let mut all = nodes.to_vec();
+    all.sort();
+    assert_eq!(log, all, "{victim}: every node's write, once");
+    let journal = read_journal(dir);
+    for node in nodes {
+        let starts: Vec<&String> = journal.iter().filter(|l| l.starts_with(&format!("start {node} "))).collect();
+        if node == victim {
+            assert!((1..=2).contains(&starts.len()), "{victim}: {node} in {journal:?}");
+            let key = |l: &str| l.rsplit(' ').next().unwrap().to_owned();
+            assert_eq!(key(starts[0]), key(starts[starts.len() - 1]), "a re-executed task keeps its idempotency key");
+        } else {
+            assert_eq!(starts.len(), 1, "{victim}: {node} in {journal:?}");
+            let done = journal.iter().filter(|l| **l == format!("done {node}")).count();
+            assert_eq!(done, 1, "{victim}: {node} in {journal:?}");
         }
+    }
+    let history = graph.history("t", HistoryQuery::all()).await.unwrap();
+    for pair in history.windows(2) {
+        assert_eq!(pair[0].parent, Some(pair[1].checkpoint), "{victim}: the history has a gap");
+    }
+}
+
+#[tokio::test]
+async fn kill_9_crash_matrix_on_a_chain_mid_node_and_at_node_boundaries() {
+    let nodes: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+    for victim in &nodes {
+        for (var, marker) in [("STATEGRAPH_HANG_IN", "start"), ("STATEGRAPH_HANG_AFTER", "done")] {
+            let needle = format!("{marker} {victim}");
+            let dir =
+                run_and_kill_at("chain", var, victim, Duration::ZERO, |j| j.iter().any(|l| l.starts_with(&needle)));
+            check_recovery("chain", &dir, victim, &nodes, 10).await;
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn kill_9_crash_matrix_on_a_fan_out_and_join() {
+    let nodes: Vec<String> = ["split", "w0", "w1", "w2", "w3", "w4", "merge"].map(String::from).to_vec();
+    for victim in ["split", "w2", "merge"] {
+        let needle = format!("start {victim}");
+        let dir = run_and_kill("fan", victim, |j| {
+            // For a worker: wait until its siblings finished, so their early
+            // task records are what must keep them from running again.
+            let siblings = victim != "w2" || count(j, "done w") >= 4;
+            siblings && j.iter().any(|l| l.starts_with(&needle))
+        });
+        check_recovery("fan", &dir, victim, &nodes, 2).await;
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[tokio::test]
+async fn kill_9_with_async_durability_loses_at_most_the_last_flush_interval() {
+    // The child idles in n5 for longer than sled's flush interval (500 ms)
+    // before the kill: everything before n5 was flushed in the background.
+    let dir = run_and_kill_at("chain-async", "STATEGRAPH_HANG_IN", "n5", Duration::from_millis(1500), |j| {
+        j.iter().any(|l| l.starts_with("start n5"))
+    });
+    let latest = graph_for("chain-async", &dir).state("t").await.unwrap();
+    assert_eq!(latest.step, 5, "the checkpoint before n5 survived");
+    let nodes: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+    check_recovery("chain-async", &dir, "n5", &nodes, 10).await;
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]

@@ -179,6 +179,14 @@ async fn compact_checkpoints_keep_bytes_per_step_flat_as_the_state_grows() {
         .compile()
         .unwrap()
         .with_shared_checkpointer(saver);
+    // Every checkpoint, walked oldest to newest from the nearest snapshots.
+    let states = graph.history("w4", HistoryQuery::all()).await.unwrap();
+    assert_eq!(states.len(), history.len());
+    for snapshot in &states {
+        assert_eq!(snapshot.values.log.len() as u64, snapshot.step);
+        assert_eq!(snapshot.values.count as u64, snapshot.step);
+    }
+    // And one by one, each rebuilt on its own.
     for checkpoint in history.iter().step_by(97) {
         let at = graph.state_at("w4", checkpoint.id).await.unwrap();
         assert_eq!(at.values.log.len() as u64, checkpoint.step);
@@ -245,6 +253,46 @@ fn opening_an_unusable_path_is_a_clear_error() {
     std::fs::write(&file, b"not a directory").unwrap();
     let err = SledSaver::open(file.join("db")).unwrap_err();
     assert!(err.to_string().contains("a-file"), "{err}");
+}
+
+#[test]
+fn opening_a_store_another_saver_holds_is_a_clear_error() {
+    let dir = tempdir();
+    let _held = SledSaver::open(&dir).unwrap();
+    let err = SledSaver::open(&dir).unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains(&dir.display().to_string()), "{message}");
+}
+
+#[test]
+fn opening_a_file_that_is_not_a_sled_database_is_a_clear_error() {
+    let dir = tempdir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("conf"), b"this is not sled's config").unwrap();
+    std::fs::write(dir.join("db"), b"nor is this its log").unwrap();
+    match SledSaver::open(&dir) {
+        Err(err) => assert!(err.to_string().contains(&dir.display().to_string()), "{err}"),
+        // sled may accept and rewrite a foreign file; then it must hold no threads.
+        Ok(saver) => {
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            assert!(rt.block_on(saver.threads()).unwrap().is_empty());
+        }
+    }
+}
+
+#[tokio::test]
+async fn adversarial_thread_ids_never_see_each_other() {
+    let graph = chain(1).compile().unwrap().with_checkpointer(SledSaver::temporary().unwrap());
+    let long = "x".repeat(10_000);
+    let ids = ["a", "a\u{0}b", "a\0", "a/b", "a:b", "\u{0}", long.as_str(), "x"];
+    for (i, id) in ids.iter().enumerate() {
+        graph.invoke(Counter { count: 100 * i as i64, log: Vec::new() }, id).await.unwrap();
+    }
+    for (i, id) in ids.iter().enumerate() {
+        assert_eq!(graph.state(id).await.unwrap().values.count, 100 * i as i64 + 1, "{id:?}");
+        assert_eq!(graph.history(id, HistoryQuery::all()).await.unwrap().len(), 2, "{id:?}");
+    }
+    assert_eq!(graph.checkpointer().unwrap().threads().await.unwrap().len(), ids.len());
 }
 
 fn tempdir() -> std::path::PathBuf {
