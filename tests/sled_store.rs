@@ -231,6 +231,24 @@ async fn prune_keeps_the_newest_checkpoints_and_what_they_need() {
     assert_eq!(graph.state("t").await.unwrap().values.log.len(), 1000);
 }
 
+#[tokio::test]
+async fn a_retention_policy_prunes_as_threads_grow_and_keeps_them_resumable() {
+    let mut config = SledConfig::new(tempdir()).keep_last(5);
+    config.temporary = true;
+    let saver = Arc::new(SledSaver::with_config(config).unwrap());
+    let state = w4_loop(saver.clone(), "t").await;
+    assert_eq!(state.count, 1000);
+    let kept = saver.history("t", HistoryQuery::all()).await.unwrap();
+    assert!(kept.len() < 5 + 64 + 64, "{} checkpoints kept", kept.len());
+    let graph = StateGraph::new()
+        .add_node("tick", step)
+        .add_edge(START, "tick")
+        .compile()
+        .unwrap()
+        .with_shared_checkpointer(saver);
+    assert_eq!(graph.state("t").await.unwrap().values.log.len(), 1000);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_threads_of_ten_nodes() {
     let graph = chain(10).compile().unwrap().with_checkpointer(SledSaver::temporary().unwrap());

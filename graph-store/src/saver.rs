@@ -31,6 +31,10 @@ pub struct SledConfig {
     pub snapshots: SnapshotPolicy,
     /// A throwaway database, removed when the saver is dropped.
     pub temporary: bool,
+    /// Retention: keep about this many newest checkpoints per thread (plus
+    /// what they need to be rebuilt), pruning as threads grow. `None` (the
+    /// default) keeps everything.
+    pub keep_last: Option<usize>,
 }
 
 impl SledConfig {
@@ -42,7 +46,16 @@ impl SledConfig {
             flush_every_ms: Some(500),
             snapshots: SnapshotPolicy::default(),
             temporary: false,
+            keep_last: None,
         }
+    }
+
+    /// Sets the retention policy: keep the newest `keep_last` checkpoints of
+    /// every thread (pruned every 64 checkpoints, so a thread holds up to
+    /// `keep_last + 64` plus the chains they need).
+    pub fn keep_last(mut self, keep_last: usize) -> Self {
+        self.keep_last = Some(keep_last.max(1));
+        self
     }
 
     /// Sets the snapshot policy.
@@ -96,6 +109,7 @@ pub struct SledSaver {
     db: Arc<sled::Db>,
     path: PathBuf,
     policy: SnapshotPolicy,
+    keep_last: Option<usize>,
     group: GroupFlush,
     written: AtomicU64,
 }
@@ -148,6 +162,7 @@ impl SledSaver {
             db: Arc::new(db),
             path: config.path,
             policy: config.snapshots,
+            keep_last: config.keep_last,
             group: GroupFlush::default(),
             written: AtomicU64::new(0),
         })
@@ -283,7 +298,15 @@ impl Checkpointer for SledSaver {
             batch.insert(latest, seal(Kind::Latest, &id));
         }
         self.db.apply_batch(batch).map_err(store_error)?;
-        self.settle(durability).await
+        self.settle(durability).await?;
+        if let Some(keep) = self.keep_last {
+            // The latest checkpoint and its chain are always kept, so a
+            // pending interrupt or an unfinished run can still resume.
+            if id % 64 == 0 {
+                self.prune(thread, keep).await?;
+            }
+        }
+        Ok(())
     }
 
     async fn put_tasks(
