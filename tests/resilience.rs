@@ -439,3 +439,31 @@ fn dot_draws_compensating_edges_and_breakers() {
     assert!(dot.contains("label=\"compensate\""), "{dot}");
     assert!(dot.contains("[breaker: payments]"), "{dot}");
 }
+
+#[tokio::test(start_paused = true)]
+async fn breaker_a_cancelled_trial_call_counts_as_failed_not_stuck_half_open() {
+    let calls = Arc::new(AtomicU32::new(0));
+    let c = calls.clone();
+    let graph = StateGraph::new()
+        .add_node("llm", move |_: &Counter| {
+            let n = c.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    return Err(NodeError::transient("overloaded"));
+                }
+                std::future::pending::<()>().await;
+                Ok(CounterUpdate::log("never"))
+            }
+        })
+        .add_edge(START, "llm")
+        .breaker("llm", "llm")
+        .breaker_config("llm", BreakerConfig { failure_threshold: 1, cool_down: Duration::from_secs(5) })
+        .compile()
+        .unwrap();
+    graph.invoke(Counter::default(), "a").await.unwrap();
+    assert_eq!(graph.breakers().state("llm"), Some(BreakerState::Open));
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let trial = tokio::time::timeout(Duration::from_secs(1), graph.invoke(Counter::default(), "b")).await;
+    assert!(trial.is_err(), "the trial call hangs and is cancelled");
+    assert_eq!(graph.breakers().state("llm"), Some(BreakerState::Open));
+}

@@ -261,6 +261,9 @@ async fn attempt_once<S: State>(
         resume,
         span: span.clone(),
     });
+    // If this future is dropped mid-call (the run was cancelled), the
+    // breaker hears of a failure, so a half-open trial never stays pending.
+    let mut pending = PendingCall(breaker.as_ref().map(|(_, b)| Arc::clone(b)));
     let call = AssertUnwindSafe(node.func.call(input, &ctx)).catch_unwind().instrument(span);
     let result = match node.policy.timeout {
         Some(limit) => tokio::time::timeout(limit, call).await.map_err(|_| limit),
@@ -276,14 +279,28 @@ async fn attempt_once<S: State>(
         (Ok(Err(panic)), _) => {
             Attempts::Failed(TaskError { kind: ErrorKind::Permanent, message: panic_message(&panic) })
         }
-        (Ok(Ok(_)), Some((payload, resume))) => return Attempts::Interrupted { payload, resume },
+        (Ok(Ok(_)), Some((payload, resume))) => Attempts::Interrupted { payload, resume },
         (Ok(Ok(Ok(command))), None) => Attempts::Succeeded(command),
         (Ok(Ok(Err(error))), None) => Attempts::Failed(error.to_task_error()),
     };
+    pending.0 = None; // finished: reported below
     if let Some((name, breaker)) = &breaker {
-        report_breaker(env, name, breaker.record(matches!(outcome, Attempts::Succeeded(_))));
+        // A call that stopped for a human reached its service: not a failure.
+        let success = !matches!(outcome, Attempts::Failed(_));
+        report_breaker(env, name, breaker.record(success));
     }
     outcome
+}
+
+/// A breaker-guarded call in flight; dropped unfinished, it counts as failed.
+struct PendingCall(Option<Arc<crate::policy::Breaker>>);
+
+impl Drop for PendingCall {
+    fn drop(&mut self) {
+        if let Some(breaker) = &self.0 {
+            breaker.record(false);
+        }
+    }
 }
 
 fn report_breaker<S: State>(env: &TaskEnv<'_, S>, name: &str, change: Option<(BreakerState, BreakerState)>) {

@@ -11,4 +11,4 @@ pub use breaker::{BreakerConfig, BreakerState, Breakers};
 pub use node_policy::{DegradeFn, NodePolicy, OnFailure};
 pub use retry::RetryPolicy;
 
-pub(crate) use breaker::Admission;
+pub(crate) use breaker::{Admission, Breaker};
