@@ -246,16 +246,23 @@ async fn kill_9_crash_matrix_on_a_chain_mid_node_and_at_node_boundaries() {
 #[tokio::test]
 async fn kill_9_crash_matrix_on_a_fan_out_and_join() {
     let nodes: Vec<String> = ["split", "w0", "w1", "w2", "w3", "w4", "merge"].map(String::from).to_vec();
-    for victim in ["split", "w2", "merge"] {
-        let needle = format!("start {victim}");
-        let dir = run_and_kill("fan", victim, |j| {
-            // For a worker: wait until its siblings finished, so their early
-            // task records are what must keep them from running again.
-            let siblings = victim != "w2" || count(j, "done w") >= 4;
-            siblings && j.iter().any(|l| l.starts_with(&needle))
-        });
-        check_recovery("fan", &dir, victim, &nodes, 2).await;
-        std::fs::remove_dir_all(&dir).unwrap();
+    for victim in &nodes {
+        for (var, marker) in [("STATEGRAPH_HANG_IN", "start"), ("STATEGRAPH_HANG_AFTER", "done")] {
+            let needle = format!("{marker} {victim}");
+            let own_done = format!("done {victim}");
+            // A sibling has finished once its result is recorded, a moment
+            // after its side effect: give the records time to land.
+            let linger = if victim.starts_with('w') { Duration::from_millis(300) } else { Duration::ZERO };
+            let dir = run_and_kill_at("fan", var, victim, linger, |j| {
+                // For a worker: wait until its four siblings finished, so
+                // their early task records are what keeps them from running
+                // again.
+                let siblings = j.iter().filter(|l| l.starts_with("done w") && **l != own_done).count();
+                (!victim.starts_with('w') || siblings >= 4) && j.iter().any(|l| l.starts_with(&needle))
+            });
+            check_recovery("fan", &dir, victim, &nodes, 2).await;
+            std::fs::remove_dir_all(&dir).unwrap();
+        }
     }
 }
 
