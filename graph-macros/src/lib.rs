@@ -1,1 +1,21 @@
-//! stategraph macros (under construction).
+//! The macros of [stategraph](https://docs.rs/stategraph): `#[derive(State)]`,
+//! `#[node]` and `#[derive(Route)]`.
+//!
+//! Use them through the facade (`use stategraph::prelude::*;`): the code they
+//! generate names the runtime as `::stategraph::__private`, or the path given
+//! by a `crate = "..."` key when the facade is renamed.
+
+mod errors;
+mod krate;
+mod state;
+
+use proc_macro::TokenStream;
+
+/// Derives `State` for a struct with named fields, and its update type.
+///
+/// TODO docs
+#[proc_macro_derive(State, attributes(state, reducer))]
+pub fn derive_state(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    state::derive(&input).into()
+}
