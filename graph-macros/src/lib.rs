@@ -7,6 +7,7 @@
 
 mod errors;
 mod krate;
+mod node;
 mod state;
 
 use proc_macro::TokenStream;
@@ -18,4 +19,12 @@ use proc_macro::TokenStream;
 pub fn derive_state(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     state::derive(&input).into()
+}
+
+/// Makes an `async fn` a node: a typed handle the graph builder takes.
+///
+/// TODO docs
+#[proc_macro_attribute]
+pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
+    node::attribute(args.into(), item.into()).into()
 }
