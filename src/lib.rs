@@ -44,7 +44,7 @@ pub use graph_core::{
     State, StateGraph, StateSnapshot,
 };
 pub use graph_core::{checkpoint, exec, graph, node, state};
-pub use graph_macros::{State, node};
+pub use graph_macros::{Route, State, node};
 
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
@@ -53,7 +53,7 @@ pub mod prelude {
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
     pub use crate::node::{Command, Ctx, ErrorKind, Interrupt, NodeError, NodeResult, Send};
     pub use crate::state::{Input, State};
-    pub use graph_macros::{State, node};
+    pub use graph_macros::{Route, State, node};
     pub use serde::{Deserialize, Serialize};
 }
 

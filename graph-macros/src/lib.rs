@@ -8,6 +8,7 @@
 mod errors;
 mod krate;
 mod node;
+mod route;
 mod state;
 
 use proc_macro::TokenStream;
@@ -27,4 +28,13 @@ pub fn derive_state(input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn node(args: TokenStream, item: TokenStream) -> TokenStream {
     node::attribute(args.into(), item.into()).into()
+}
+
+/// Derives `Route` for an enum whose variants name their targets.
+///
+/// TODO docs
+#[proc_macro_derive(Route, attributes(route, to))]
+pub fn derive_route(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    route::derive(&input).into()
 }
