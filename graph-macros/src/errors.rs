@@ -5,6 +5,7 @@ use std::fmt::Display;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
+use syn::meta::ParseNestedMeta;
 
 /// The errors found so far, each spanned at the offending token.
 #[derive(Default)]
@@ -45,4 +46,17 @@ impl Errors {
     pub(crate) fn into_compile_errors(self) -> TokenStream {
         self.errors.into_iter().map(|e| e.to_compile_error()).collect()
     }
+}
+
+/// Consumes a key's value (`= expr` or `(...)`) so parsing can go on after
+/// reporting the key.
+pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        let _: syn::Expr = meta.value()?.parse()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        let _: TokenStream = content.parse()?;
+    }
+    Ok(())
 }

@@ -4,6 +4,8 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::meta::ParseNestedMeta;
 
+use crate::errors::Errors;
+
 /// The facade crate generated code names: `::stategraph` unless
 /// `crate = "..."` says otherwise (as serde's `crate` attribute does).
 #[derive(Clone)]
@@ -19,12 +21,18 @@ impl Krate {
         self.0.is_some()
     }
 
-    /// Parses `crate = "path"`, the meta being at `crate`.
-    pub(crate) fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    /// Parses `crate = "path"`, the meta being at `crate`. A repeated key or
+    /// a string that is not a path is reported to `errors`, and parsing goes on.
+    pub(crate) fn parse(&mut self, errors: &mut Errors, meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         let lit: syn::LitStr = meta.value()?.parse()?;
-        let path: syn::Path =
-            lit.parse().map_err(|e| syn::Error::new(lit.span(), format!("invalid crate path: {e}")))?;
-        self.0 = Some(path);
+        if self.is_set() {
+            errors.spanned(&meta.path, "duplicate `crate` key");
+            return Ok(());
+        }
+        match lit.parse::<syn::Path>() {
+            Ok(path) => self.0 = Some(path),
+            Err(_) => errors.spanned(&lit, format_args!("{:?} is not a path to the stategraph crate", lit.value())),
+        }
         Ok(())
     }
 

@@ -3,8 +3,8 @@
 use proc_macro2::TokenStream;
 use syn::spanned::Spanned;
 
-use super::policy::{KEYS, Policy, skip_value};
-use crate::errors::Errors;
+use super::policy::{KEYS, Policy};
+use crate::errors::{Errors, skip_value};
 use crate::krate::Krate;
 
 /// `#[node(...)]`'s arguments.
@@ -31,13 +31,8 @@ impl NodeArgs {
                 }
                 Ok(())
             } else if meta.path.is_ident("crate") {
-                let mut krate = Krate::new();
-                krate.parse(&meta)?;
-                if args.krate.is_some() {
-                    errors.spanned(&meta.path, "duplicate `crate` key");
-                }
-                args.krate = Some(krate);
-                Ok(())
+                let krate = args.krate.get_or_insert_with(Krate::new);
+                krate.parse(errors, &meta)
             } else if args.policy.parse_key(errors, &meta)? {
                 Ok(())
             } else {

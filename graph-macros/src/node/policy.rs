@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use syn::meta::ParseNestedMeta;
 
 use super::duration;
-use crate::errors::Errors;
+use crate::errors::{Errors, skip_value};
 
 /// A parsed key: the key's token (for spans) and its value.
 pub(crate) struct Keyed<T> {
@@ -217,16 +217,3 @@ fn parse_retry(errors: &mut Errors, meta: &ParseNestedMeta<'_>) -> syn::Result<R
 
 const RETRY_KEYS: &str =
     "expected `max_attempts = 3`, `initial = \"500ms\"`, `factor = 2.0`, `max = \"128s\"` or `jitter = true`";
-
-/// Consumes a key's value (`= expr` or `(...)`) so parsing can go on after
-/// reporting the key.
-pub(crate) fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        let _: syn::Expr = meta.value()?.parse()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        let content;
-        syn::parenthesized!(content in meta.input);
-        let _: TokenStream = content.parse()?;
-    }
-    Ok(())
-}

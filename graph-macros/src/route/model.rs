@@ -3,7 +3,7 @@
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 
-use crate::errors::Errors;
+use crate::errors::{Errors, skip_value};
 use crate::krate::Krate;
 
 /// A route enum: its branches and the state it routes.
@@ -71,18 +71,18 @@ impl<'a> RouteModel<'a> {
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("route")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("crate") {
-                    if krate.is_set() {
-                        return Err(meta.error("duplicate `crate` key"));
-                    }
-                    krate.parse(&meta)
+                    krate.parse(errors, &meta)
                 } else if meta.path.is_ident("state") {
+                    let ty: syn::Type = meta.value()?.parse()?;
                     if given.is_some() {
-                        return Err(meta.error("duplicate `state` key"));
+                        errors.spanned(&meta.path, "duplicate `state` key");
+                    } else {
+                        given = Some(ty);
                     }
-                    given = Some(meta.value()?.parse()?);
                     Ok(())
                 } else {
-                    Err(meta.error("unknown `route` key; expected `state = Type` or `crate = \"path\"`"))
+                    errors.spanned(&meta.path, "unknown `route` key; expected `state = Type` or `crate = \"path\"`");
+                    skip_value(&meta)
                 }
             });
             if let Err(e) = parsed {

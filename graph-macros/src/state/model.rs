@@ -2,7 +2,7 @@
 
 use syn::spanned::Spanned;
 
-use crate::errors::Errors;
+use crate::errors::{Errors, skip_value};
 use crate::krate::Krate;
 
 /// A state struct: its name, its fields and how each merges.
@@ -45,12 +45,10 @@ impl<'a> StateModel<'a> {
         for attr in input.attrs.iter().filter(|a| a.path().is_ident("state")) {
             let parsed = attr.parse_nested_meta(|meta| {
                 if meta.path.is_ident("crate") {
-                    if krate.is_set() {
-                        return Err(meta.error("duplicate `crate` key"));
-                    }
-                    krate.parse(&meta)
+                    krate.parse(errors, &meta)
                 } else {
-                    Err(meta.error("unknown `state` key; the only key is `crate = \"path\"`"))
+                    errors.spanned(&meta.path, "unknown `state` key; the only key is `crate = \"path\"`");
+                    skip_value(&meta)
                 }
             });
             if let Err(e) = parsed {
