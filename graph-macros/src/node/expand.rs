@@ -44,7 +44,9 @@ pub(crate) fn expand(args: &NodeArgs, sig: &Signature, func: &syn::ItemFn) -> To
     };
     // rustc checks the function against what a node must be at its return
     // type, and that its future is `Send` at its signature.
-    let node_fn = quote_spanned!(output.span()=> #core::node::NodeFn::new(#ident));
+    let mut at_output = ident.clone();
+    at_output.set_span(output.span());
+    let node_fn = quote_spanned!(output.span()=> #core::node::NodeFn::new(#at_output));
     let boxed = quote_spanned!(func.sig.span()=> ::std::boxed::Box::pin(#ident(#call_args)));
     let policy = args.policy.expand(&core);
     let spec = if policy.is_empty() {

@@ -20,8 +20,8 @@ pub(crate) fn expand(model: &RouteModel<'_>) -> TokenStream {
             Target::End(span) => quote_spanned!(*span=> .to(#core::graph::END)),
             Target::Name(lit) => quote!(.to(#lit)),
             Target::Node(path) => {
-                let alias = format_ident!("__Node{}", aliases.len());
                 let span = path.span();
+                let alias = format_ident!("__Node{}", aliases.len(), span = span);
                 aliases.push(quote_spanned!(span=> type #alias = #path;));
                 quote_spanned!(span=> .to(__node::<#alias>()))
             }

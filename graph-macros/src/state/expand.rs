@@ -25,6 +25,8 @@ pub(crate) fn expand(model: &StateModel<'_>) -> TokenStream {
         #update_struct
 
         const _: () = {
+            use #core::state as __state;
+
             #[automatically_derived]
             impl #update {
                 #(#builders)*
@@ -129,13 +131,17 @@ fn apply(field: &Field<'_>, core: &TokenStream) -> TokenStream {
         Reducer::LastValue => quote!(#core::state::set(&mut self.#ident, __update.#ident);),
         // Spanned at the field's type: a reducer that cannot merge this type
         // is reported there.
-        Reducer::Builtin(reducer) => quote_spanned! {ty.span()=>
-            #core::state::reduce::<#core::state::#reducer, #ty>(
+        Reducer::Builtin(reducer) => {
+            let mut reducer = reducer.clone();
+            reducer.set_span(ty.span());
+            quote_spanned! {ty.span()=>
+            __state::reduce::<__state::#reducer, #ty>(
                 &mut self.#ident,
                 __update.#ident,
                 __update.__overwrite.contains(#name),
             );
-        },
+            }
+        }
         Reducer::With(path) => quote! {
             if let ::core::option::Option::Some(__value) = __update.#ident {
                 if __update.__overwrite.contains(#name) {
