@@ -281,3 +281,40 @@ async fn a_handle_still_calls_its_function() {
     let with_ctx = qa(&Docs { docs: vec!["a".into()], ..Default::default() }, &Ctx::detached("t", "qa")).await.unwrap();
     assert_eq!(with_ctx.answer.as_deref(), Some("a"));
 }
+
+// ---- A node returning a Command, and a route to a node added by name ---------
+
+#[node]
+async fn triage(_: &Review, _: &Ctx) -> NodeResult<Command<Review>> {
+    Ok(Command::new(ReviewUpdate::default().trail(vec!["triage".into()])))
+}
+
+async fn escalate(_: &Review) -> NodeResult<ReviewUpdate> {
+    Ok(ReviewUpdate::default().trail(vec!["escalate".into()]))
+}
+
+#[derive(Route)]
+#[route(state = Review)]
+enum Again {
+    #[to("escalate")]
+    Escalate,
+    #[to(END)]
+    Stop,
+}
+
+#[tokio::test]
+async fn command_nodes_and_named_targets_work_with_the_macros() {
+    let graph = StateGraph::new()
+        .add_node("escalate", escalate)
+        .add_edge(START, triage)
+        .add_conditional_edges(triage, |r: &Review| if r.score > 5 { Again::Escalate } else { Again::Stop })
+        .add_conditional_edges("escalate", |r: &Review| if r.trail.len() < 3 { Again::Escalate } else { Again::Stop })
+        .compile()
+        .unwrap();
+    let run = graph.invoke(Review { score: 9, ..Default::default() }, "t").await.unwrap();
+    assert_eq!(run.state.trail, ["triage", "escalate", "escalate"]);
+    let run = graph.invoke(Review { score: 1, ..Default::default() }, "u").await.unwrap();
+    assert_eq!(run.state.trail, ["triage"]);
+    let dot = graph.to_dot();
+    assert!(dot.contains("label=\"Escalate\"") && dot.contains("label=\"Stop\""), "{dot}");
+}
