@@ -77,7 +77,23 @@ impl<'a> StateModel<'a> {
                 return None;
             }
         };
-        let fields = named.named.iter().filter_map(|f| Field::from_ast(errors, f)).collect();
+        let fields: Vec<Field<'a>> = named.named.iter().filter_map(|f| Field::from_ast(errors, f)).collect();
+        for field in &fields {
+            let name = field.name();
+            if name == "__overwrite" {
+                errors.spanned(field.ident, "`__overwrite` is the update type's own field; rename this one");
+            }
+            let clash = name.strip_prefix("overwrite_").and_then(|base| fields.iter().find(|f| f.name() == base));
+            if let Some(base) = clash.filter(|f| !matches!(f.reducer, Reducer::LastValue)) {
+                errors.spanned(
+                    field.ident,
+                    format_args!(
+                        "`{name}` clashes with the update method that overwrites `{}`; rename it",
+                        base.name()
+                    ),
+                );
+            }
+        }
         Some(Self { ident: &input.ident, vis: &input.vis, krate, fields })
     }
 
