@@ -5,38 +5,35 @@
 //! time travel) in Rust.
 //!
 //! This crate is the one to depend on. It re-exports the engine
-//! ([`graph_core`]) and gathers what a graph needs in [`prelude`].
+//! ([`graph_core`]) and the macros (`#[derive(State)]`, `#[node]`,
+//! `#[derive(Route)]`), and gathers what a graph needs in [`prelude`].
 //!
 //! ```
 //! use stategraph::prelude::*;
-//! use stategraph::state::{set, reduce, Append, Overwrites};
 //!
-//! #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-//! struct Count { n: i64 }
-//! #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-//! struct CountUpdate { n: Option<i64> }
-//! impl State for Count {
-//!     type Update = CountUpdate;
-//!     fn apply(&mut self, u: CountUpdate) { set(&mut self.n, u.n) }
-//!     fn exclusive_writes(u: &CountUpdate, w: &mut dyn FnMut(&'static str)) { if u.n.is_some() { w("n") } }
-//!     fn into_update(self) -> CountUpdate { CountUpdate { n: Some(self.n) } }
+//! #[derive(State, Clone, Debug, Default, Serialize, Deserialize)]
+//! struct Count {
+//!     n: i64,
+//!     #[reducer(append)]
+//!     log: Vec<String>,
 //! }
 //!
+//! #[node]
 //! async fn inc(s: &Count) -> NodeResult<CountUpdate> {
-//!     Ok(CountUpdate { n: Some(s.n + 1) })
+//!     Ok(CountUpdate::default().n(s.n + 1).log(vec!["inc".into()]))
 //! }
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let graph = StateGraph::new()
-//!     .add_node("inc", inc)
-//!     .add_edge(START, "inc")
-//!     .add_edge("inc", END)
-//!     .compile()?;
-//! let run = graph.invoke(Count { n: 41 }, "thread-1").await?;
-//! assert_eq!(run.state.n, 42);
+//! let graph = StateGraph::new().add_edge(START, inc).add_edge(inc, END).compile()?;
+//! let run = graph.invoke(Count { n: 41, ..Default::default() }, "thread-1").await?;
+//! assert_eq!((run.state.n, run.state.log.len()), (42, 1));
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
+//!
+//! The macros write what a graph can also be given by hand: the
+//! [`State`](trait@State) trait, [`StateGraph::add_node`] with any
+//! `async fn`, and [`Route`](trait@Route) (see their docs).
 
 pub use graph_core::{
     BuildError, CheckpointError, CheckpointId, Checkpointer, Command, CompiledGraph, Ctx, Durability, END, Event,
@@ -44,6 +41,7 @@ pub use graph_core::{
     State, StateGraph, StateSnapshot,
 };
 pub use graph_core::{checkpoint, exec, graph, node, policy, state};
+pub use graph_macros::{Route, State, node};
 
 /// The embedded sled store, the default checkpointer for durable runs.
 #[cfg(feature = "sled")]
@@ -59,6 +57,7 @@ pub mod prelude {
     pub use crate::state::{Input, State};
     #[cfg(feature = "sled")]
     pub use crate::{SledConfig, SledSaver};
+    pub use graph_macros::{Route, State, node};
     pub use serde::{Deserialize, Serialize};
 }
 

@@ -83,6 +83,12 @@ pub mod marker {
 /// let node: NodeFn<S> = NodeFn::new(noop::<S>);
 /// # }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot run as a node of a graph over `{S}`",
+    label = "not a node function of `{S}`",
+    note = "a node is `async fn(&{S}) -> NodeResult<Update>` or `async fn(&{S}, &Ctx) -> NodeResult<Update>`, \
+            where `Update` is the state's update type or `Command<{S}>`"
+)]
 pub trait IntoNode<S: State, M>: Send + Sync + 'static {
     /// Erases the function.
     fn into_node_fn(self) -> NodeFn<S>;

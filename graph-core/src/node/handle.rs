@@ -8,6 +8,11 @@ use crate::state::State;
 
 /// A node as a Rust item: what `#[node]` generates for an `async fn`, so that
 /// wiring names an item and a misspelt node does not compile.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a node",
+    label = "not a `#[node]` function",
+    note = "mark an `async fn` with `#[node]` to make it a node the graph can name"
+)]
 pub trait NodeHandle: Copy + Send + Sync + 'static {
     /// The state the node runs on.
     type State: State;
@@ -102,6 +107,11 @@ impl<S: State> fmt::Debug for NodeRef<S> {
 
 /// What the builder accepts where it needs a node: a typed handle, a name, or
 /// [`START`](crate::graph::START) / [`END`](crate::graph::END).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a node of a graph over `{S}`",
+    label = "expected a `#[node]` function of `{S}`, a node name, `START` or `END`",
+    note = "a plain `async fn` is added by name with `add_node(\"name\", f)`; `#[node]` makes it a handle"
+)]
 pub trait IntoNodeRef<S: State> {
     /// The reference.
     fn into_node_ref(self) -> NodeRef<S>;

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 ///
 /// The built-in reducers are [`LastValue`], [`Append`], [`Add`] and [`Merge`];
 /// `#[reducer(with = path)]` uses a plain `fn(&mut T, T)`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot merge a field of type `{T}`",
+    label = "`{Self}` cannot merge this type",
+    note = "`append` takes a `Vec`, `VecDeque` or `String`; `add` a number (`AddAssign`); `merge` a `BTreeMap` or \
+            `HashMap`; `with = path` takes any `fn(&mut T, T)`"
+)]
 pub trait Reducer<T> {
     /// Merges `update` into `current`.
     fn reduce(current: &mut T, update: T);

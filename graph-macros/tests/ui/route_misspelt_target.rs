@@ -1,0 +1,21 @@
+use stategraph::prelude::*;
+
+#[derive(State, Clone, Debug, Default, Serialize, Deserialize)]
+struct Count {
+    n: i64,
+}
+
+#[node]
+async fn enrich(s: &Count) -> NodeResult<CountUpdate> {
+    Ok(CountUpdate::default().n(s.n))
+}
+
+#[derive(Route)]
+enum Next {
+    #[to(enrihc)]
+    Readable,
+    #[to(END)]
+    Unreadable,
+}
+
+fn main() {}

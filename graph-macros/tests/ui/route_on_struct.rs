@@ -1,0 +1,8 @@
+use stategraph::prelude::*;
+
+#[derive(Route)]
+struct Next {
+    to: String,
+}
+
+fn main() {}

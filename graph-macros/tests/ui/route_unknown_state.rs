@@ -1,0 +1,11 @@
+use stategraph::prelude::*;
+
+#[derive(Route)]
+enum Next {
+    #[to("review")]
+    Review,
+    #[to(END)]
+    Done,
+}
+
+fn main() {}

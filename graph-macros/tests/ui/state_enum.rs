@@ -1,0 +1,9 @@
+use stategraph::prelude::*;
+
+#[derive(State)]
+enum Phase {
+    Draft,
+    Done,
+}
+
+fn main() {}

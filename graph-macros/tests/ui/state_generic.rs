@@ -1,0 +1,8 @@
+use stategraph::prelude::*;
+
+#[derive(State, Clone, Debug, Serialize, Deserialize)]
+struct Holder<T> {
+    value: T,
+}
+
+fn main() {}

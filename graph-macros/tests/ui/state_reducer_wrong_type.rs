@@ -1,0 +1,11 @@
+use stategraph::prelude::*;
+
+#[derive(State, Clone, Debug, Default, Serialize, Deserialize)]
+struct Chat {
+    #[reducer(append)]
+    turns: u64,
+    #[reducer(merge)]
+    names: Vec<String>,
+}
+
+fn main() {}
