@@ -109,10 +109,10 @@ pub fn derive_state(input: TokenStream) -> TokenStream {
 /// - the resilience policy: `retry(max_attempts = 3, initial = "500ms",
 ///   factor = 2.0, max = "128s", jitter = true)`, `timeout = "30s"`,
 ///   `breaker = "service"`, one of `critical` / `degrade = path` / `optional`,
-///   `compensate = node`, `fallback = node`. They are parsed and checked now
-///   (durations at compile time), but until the runtime applies them each one
-///   is a compile error saying so, never silently ignored. `critical` is what
-///   every node already is, and is accepted.
+///   `compensate = node`, `fallback = node`. Durations and numbers are
+///   checked at compile time; the keys become the node's `NodePolicy`, as the
+///   builder's `retry`/`timeout`/`breaker`/... calls would set it (a builder
+///   call on the same node overrides the attribute).
 ///
 /// ```
 /// use stategraph::prelude::*;
@@ -145,6 +145,35 @@ pub fn derive_state(input: TokenStream) -> TokenStream {
 ///
 /// // The handle still calls the function.
 /// assert_eq!(double(&Count { n: 2 }).await.unwrap().n, Some(4));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+///
+/// With a policy: a flaky OCR service behind a breaker, retried, and a
+/// default when it stays down:
+///
+/// ```
+/// use stategraph::prelude::*;
+///
+/// #[derive(State, Clone, Debug, Default, Serialize, Deserialize)]
+/// struct Invoice {
+///     text: Option<String>,
+/// }
+///
+/// fn no_text(_: &Invoice) -> InvoiceUpdate {
+///     InvoiceUpdate::default().text(None)
+/// }
+///
+/// #[node(retry(max_attempts = 2, initial = "1ms"), timeout = "5s", breaker = "ocr", degrade = no_text)]
+/// async fn ocr(_: &Invoice) -> NodeResult<InvoiceUpdate> {
+///     Err(NodeError::transient("ocr service unavailable"))
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let graph = StateGraph::new().add_edge(START, ocr).add_edge(ocr, END).compile()?;
+/// let run = graph.invoke(Invoice::default(), "invoice-1").await?;
+/// assert!(run.is_completed());
+/// assert_eq!(run.health.degraded.len(), 1);
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```

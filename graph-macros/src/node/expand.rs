@@ -48,7 +48,7 @@ pub(crate) fn expand(args: &NodeArgs, sig: &Signature, func: &syn::ItemFn) -> To
     at_output.set_span(output.span());
     let node_fn = quote_spanned!(output.span()=> #core::node::NodeFn::new(#at_output));
     let boxed = quote_spanned!(func.sig.span()=> ::std::boxed::Box::pin(#ident(#call_args)));
-    let policy = args.policy.expand(&core);
+    let policy = args.policy.expand(&core, &sig.state);
     let spec = if policy.is_empty() {
         quote!(#core::node::NodeSpec::new(<Self as #core::node::NodeHandle>::NAME, #node_fn))
     } else {

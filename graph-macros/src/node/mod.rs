@@ -22,9 +22,6 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::new();
     let args = model::NodeArgs::parse(&mut errors, args);
     let sig = model::Signature::from_fn(&mut errors, &func);
-    for key in args.policy.unsupported() {
-        errors.spanned(key, format_args!("`{key}` is parsed but not supported yet (resilience issue #5)"));
-    }
     // With a usable signature the handle is emitted even beside errors, so
     // the graph code that names it does not add errors of its own.
     let mut out = match sig {

@@ -178,15 +178,17 @@ mod tests {
         );
         assert!(p.compensate.as_ref().unwrap().value.is_ident("undo"));
         assert_eq!(p.fallback.as_ref().unwrap().value.segments.len(), 2);
-        let unsupported: Vec<String> = p.unsupported().iter().map(|k| k.to_string()).collect();
-        assert_eq!(unsupported, ["retry", "timeout", "breaker", "degrade", "compensate", "fallback"]);
+        let expanded = p.expand(&quote!(core), &syn::parse_quote!(S)).to_string();
+        for call in [". retry (", ". timeout (", ". breaker (", ". degrade (", ". compensate (", ". fallback ("] {
+            assert!(expanded.contains(call), "{call} missing from {expanded}");
+        }
     }
 
     #[test]
-    fn critical_alone_is_supported_and_retry_alone_takes_the_defaults() {
+    fn no_key_expands_to_nothing_and_retry_alone_takes_the_defaults() {
         let mut errors = Errors::new();
-        let args = NodeArgs::parse(&mut errors, quote!(critical));
-        assert!(errors.is_empty() && args.policy.unsupported().is_empty());
+        let args = NodeArgs::parse(&mut errors, quote!(name = "x"));
+        assert!(errors.is_empty() && args.policy.expand(&quote!(core), &syn::parse_quote!(S)).is_empty());
         let args = NodeArgs::parse(&mut errors, quote!(retry));
         assert!(errors.is_empty());
         assert!(args.policy.retry.as_ref().is_some_and(|r| r.value.max_attempts.is_none()));

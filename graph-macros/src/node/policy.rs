@@ -1,11 +1,12 @@
 //! The resilience keys of `#[node(...)]`, parsed and validated into
-//! [`Policy`]. Wiring a key means emitting its tokens in [`Policy::expand`]
-//! and dropping it from [`Policy::unsupported`].
+//! [`Policy`], and expanded into a `NodePolicy` on the node's spec.
 
 use std::time::Duration;
 
 use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
 use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned;
 
 use super::duration;
 use crate::errors::{Errors, skip_value};
@@ -18,7 +19,6 @@ pub(crate) struct Keyed<T> {
 
 /// The node's resilience policy, as written.
 ///
-/// The values are read once the runtime has policies (see [`Policy::expand`]).
 #[derive(Default)]
 pub(crate) struct Policy {
     pub(crate) retry: Option<Keyed<Retry>>,
@@ -31,7 +31,6 @@ pub(crate) struct Policy {
 
 /// `retry(...)`: each value `None` where the default applies.
 #[derive(Default)]
-#[allow(dead_code, reason = "read when the resilience issue wires the policy")]
 pub(crate) struct Retry {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) initial: Option<Duration>,
@@ -41,7 +40,6 @@ pub(crate) struct Retry {
 }
 
 /// What a failure of the node means for the run.
-#[allow(dead_code, reason = "read when the resilience issue wires the policy")]
 pub(crate) enum Criticality {
     /// The run stops (the default).
     Critical,
@@ -113,28 +111,75 @@ impl Policy {
         Ok(true)
     }
 
-    /// The keys written that the runtime does not act on yet.
-    pub(crate) fn unsupported(&self) -> Vec<&syn::Ident> {
-        let mut keys = Vec::new();
-        keys.extend(self.retry.as_ref().map(|k| &k.key));
-        keys.extend(self.timeout.as_ref().map(|k| &k.key));
-        keys.extend(self.breaker.as_ref().map(|k| &k.key));
-        // `critical` is what every node already is: nothing to wire.
-        if let Some(c) = &self.criticality {
-            if !matches!(c.value, Criticality::Critical) {
-                keys.push(&c.key);
-            }
+    /// Calls on the node's `NodeSpec` (named `spec`) that apply the policy;
+    /// empty when the attribute names no policy key.
+    pub(crate) fn expand(&self, core: &TokenStream, state: &syn::Type) -> TokenStream {
+        let policy = quote!(#core::policy);
+        let mut calls = Vec::new();
+        if let Some(Keyed { key, value }) = &self.retry {
+            let retry = value.expand(&policy);
+            calls.push(quote_spanned!(key.span()=> .retry(#retry)));
         }
-        keys.extend(self.compensate.as_ref().map(|k| &k.key));
-        keys.extend(self.fallback.as_ref().map(|k| &k.key));
-        keys
+        if let Some(Keyed { key, value }) = &self.timeout {
+            let limit = duration_tokens(*value);
+            calls.push(quote_spanned!(key.span()=> .timeout(#limit)));
+        }
+        if let Some(Keyed { key, value }) = &self.breaker {
+            calls.push(quote_spanned!(key.span()=> .breaker(#value)));
+        }
+        if let Some(Keyed { key, value }) = &self.criticality {
+            calls.push(match value {
+                Criticality::Critical => quote_spanned!(key.span()=> .critical()),
+                Criticality::Optional => quote_spanned!(key.span()=> .optional()),
+                // Spanned at the path: a function of the wrong type is an
+                // error there.
+                Criticality::Degrade(path) => quote_spanned!(path.span()=> .degrade(#path)),
+            });
+        }
+        if let Some(Keyed { value, .. }) = &self.fallback {
+            calls.push(quote_spanned!(value.span()=> .fallback(#value)));
+        }
+        if let Some(Keyed { value, .. }) = &self.compensate {
+            calls.push(quote_spanned!(value.span()=> .compensate(#value)));
+        }
+        if calls.is_empty() {
+            return TokenStream::new();
+        }
+        quote! {
+            let spec = spec.with_policy(#policy::NodePolicy::<#state>::new() #(#calls)*);
+        }
     }
+}
 
-    /// Calls on the node's `NodeSpec` (named `spec`) that apply the policy.
-    /// Empty until the runtime has policies: see [`unsupported`](Self::unsupported).
-    pub(crate) fn expand(&self, _core: &TokenStream) -> TokenStream {
-        TokenStream::new()
+impl Retry {
+    /// A `RetryPolicy` expression: the defaults, with what was written.
+    fn expand(&self, policy: &TokenStream) -> TokenStream {
+        let mut retry = match self.max_attempts {
+            Some(n) => quote!(#policy::RetryPolicy::new(#n)),
+            None => quote!(<#policy::RetryPolicy as ::core::default::Default>::default()),
+        };
+        if let Some(initial) = self.initial {
+            let initial = duration_tokens(initial);
+            retry = quote!(#retry.initial(#initial));
+        }
+        if let Some(factor) = self.factor {
+            retry = quote!(#retry.factor(#factor));
+        }
+        if let Some(max) = self.max {
+            let max = duration_tokens(max);
+            retry = quote!(#retry.max_interval(#max));
+        }
+        if let Some(jitter) = self.jitter {
+            retry = quote!(#retry.jitter(#jitter));
+        }
+        retry
     }
+}
+
+/// A `Duration` expression equal to `d`, to the nanosecond.
+fn duration_tokens(d: Duration) -> TokenStream {
+    let (secs, nanos) = (d.as_secs(), d.subsec_nanos());
+    quote!(::core::time::Duration::new(#secs, #nanos))
 }
 
 fn set<T>(errors: &mut Errors, slot: &mut Option<Keyed<T>>, key: syn::Ident, value: T) {
