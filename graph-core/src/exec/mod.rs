@@ -7,6 +7,7 @@ mod config;
 mod error;
 mod event;
 mod health;
+pub mod inspect;
 mod load;
 mod outcome;
 mod rollback;

@@ -57,7 +57,8 @@ impl<S: State> fmt::Debug for StateSnapshot<S> {
 }
 
 /// What wrote a checkpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CheckpointSource {
     /// A run's input.

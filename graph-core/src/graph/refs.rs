@@ -1,8 +1,8 @@
-use crate::node::{IntoNodeRef, NodeRef};
+use crate::node::{IntoNodeRef, NodeHandle, NodeRef};
 use crate::state::State;
 
-/// Several node references at once: an array or `Vec` of one kind, or a
-/// tuple mixing typed handles (`(retrieve_a, retrieve_b)`).
+/// Several node references at once: an array or `Vec` of one kind, a tuple
+/// mixing typed handles (`(retrieve_a, retrieve_b)`), or one typed handle.
 pub trait IntoNodeRefs<S: State> {
     /// The references, in order.
     fn into_node_refs(self) -> Vec<NodeRef<S>>;
@@ -17,6 +17,12 @@ impl<S: State, T: IntoNodeRef<S>, const N: usize> IntoNodeRefs<S> for [T; N] {
 impl<S: State, T: IntoNodeRef<S>> IntoNodeRefs<S> for Vec<T> {
     fn into_node_refs(self) -> Vec<NodeRef<S>> {
         self.into_iter().map(IntoNodeRef::into_node_ref).collect()
+    }
+}
+
+impl<S: State, H: NodeHandle<State = S>> IntoNodeRefs<S> for H {
+    fn into_node_refs(self) -> Vec<NodeRef<S>> {
+        vec![self.into_node_ref()]
     }
 }
 
