@@ -20,6 +20,7 @@
 //!
 //! ```sh
 //! cargo run --example invoice -- [--store DIR] [--invoices N] [--seed S] [--json]
+//! cargo run --example invoice -- --graph-dot | dot -Tsvg > invoice.svg   # the graph itself
 //! ```
 
 use std::path::PathBuf;
@@ -251,10 +252,11 @@ struct Options {
     invoices: u32,
     seed: u64,
     json: bool,
+    graph_dot: bool,
 }
 
 fn options() -> Result<Options, String> {
-    let mut options = Options { store: PathBuf::from("stategraph-invoices"), invoices: 500, seed: 1, json: false };
+    let mut options = Options { store: PathBuf::from("stategraph-invoices"), invoices: 500, seed: 1, json: false, graph_dot: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().ok_or(format!("{arg} needs {what}"));
@@ -263,6 +265,7 @@ fn options() -> Result<Options, String> {
             "--invoices" => options.invoices = value("a number")?.parse().map_err(|e| format!("--invoices: {e}"))?,
             "--seed" => options.seed = value("a number")?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--json" => options.json = true,
+            "--graph-dot" => options.graph_dot = true,
             other => return Err(format!("unknown argument `{other}`; try --store DIR --invoices N --seed S --json")),
         }
     }
@@ -270,6 +273,10 @@ fn options() -> Result<Options, String> {
 }
 
 async fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
+    if options.graph_dot {
+        print!("{}", resilient()?.to_dot());
+        return Ok(());
+    }
     let saver = std::sync::Arc::new(SledSaver::open(&options.store)?);
     let plain = plain()?.with_shared_checkpointer(saver.clone());
     let resilient = resilient()?.with_shared_checkpointer(saver.clone());

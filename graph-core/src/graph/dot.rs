@@ -6,6 +6,7 @@ use petgraph::visit::EdgeRef;
 
 use super::CompiledGraph;
 use super::validate::{EdgeKind, Vertex};
+use crate::policy::OnFailure;
 use crate::state::State;
 
 /// Extra attributes for one vertex, e.g. a fill colour for a run's outcome.
@@ -16,7 +17,8 @@ impl<S: State> CompiledGraph<S> {
     /// conditional routes dashed and labelled with their branch names, joins as
     /// a waiting point that all sources feed, fallbacks dotted blue,
     /// compensating edges dashed red with a hollow head, breaker-guarded nodes
-    /// with a double border and the breaker's name. Render with `dot -Tsvg`.
+    /// with a double border; each node's policy in brackets (breaker, retry
+    /// attempts, timeout, degrade or optional). Render with `dot -Tsvg`.
     pub fn to_dot(&self) -> String {
         self.render_dot(&|_| None)
     }
@@ -33,14 +35,30 @@ impl<S: State> CompiledGraph<S> {
             let base = match vertex {
                 Vertex::Start => "label=\"START\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
                 Vertex::End => "label=\"END\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
-                Vertex::Node(id) => match &self.inner.nodes[id].policy.breaker {
-                    Some(breaker) => format!(
-                        "label=\"{}\\n[breaker: {}]\", peripheries=2",
-                        escape(self.inner.name(id)),
-                        escape(breaker)
-                    ),
-                    None => format!("label=\"{}\"", escape(self.inner.name(id))),
-                },
+                Vertex::Node(id) => {
+                    let policy = &self.inner.nodes[id].policy;
+                    let mut label = escape(self.inner.name(id));
+                    let mut notes = Vec::new();
+                    if let Some(breaker) = &policy.breaker {
+                        notes.push(format!("breaker: {}", escape(breaker)));
+                    }
+                    if policy.retry.max_attempts > 1 {
+                        notes.push(format!("retry x{}", policy.retry.max_attempts));
+                    }
+                    if let Some(limit) = policy.timeout {
+                        notes.push(format!("timeout {limit:?}"));
+                    }
+                    match policy.on_failure {
+                        OnFailure::Critical => {}
+                        OnFailure::Degrade(_) => notes.push("degrade".to_owned()),
+                        OnFailure::Optional => notes.push("optional".to_owned()),
+                    }
+                    if !notes.is_empty() {
+                        label.push_str(&format!("\\n[{}]", notes.join(", ")));
+                    }
+                    let border = if policy.breaker.is_some() { ", peripheries=2" } else { "" };
+                    format!("label=\"{label}\"{border}")
+                }
                 Vertex::Join(_) => {
                     "label=\"\", xlabel=\"join\", shape=circle, width=0.15, fillcolor=\"#333333\"".to_owned()
                 }
