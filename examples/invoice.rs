@@ -236,6 +236,11 @@ async fn batch(graph: &CompiledGraph<Invoice>, prefix: &str, count: u32, seed: u
             other => panic!("an invoice cannot end {other:?}"),
         }
     }
+    // The manual-processing queue is the dead-letter queue: every invoice
+    // that ended Failed or RolledBack is in it.
+    let queue = format!("{prefix}-{seed}-");
+    let letters = graph.dead_letters().await?.into_iter().filter(|l| l.thread.starts_with(&queue)).count();
+    assert_eq!(letters, tally.manual, "each dead-ended invoice is in the dead-letter queue");
     tally.mean_seconds = total.as_secs_f64() / f64::from(count.max(1));
     tally.mean_processed_seconds = processed.as_secs_f64() / tally.processed.max(1) as f64;
     Ok(tally)
@@ -256,7 +261,8 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut options = Options { store: PathBuf::from("stategraph-invoices"), invoices: 500, seed: 1, json: false, graph_dot: false };
+    let mut options =
+        Options { store: PathBuf::from("stategraph-invoices"), invoices: 500, seed: 1, json: false, graph_dot: false };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |what: &str| args.next().ok_or(format!("{arg} needs {what}"));

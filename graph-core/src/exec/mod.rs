@@ -4,6 +4,7 @@
 mod advance;
 mod api;
 mod config;
+mod dead_letter;
 mod error;
 mod event;
 mod health;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::dead_letter::letter_for;
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
 use super::{Event, NodeFailure, Outcome, RunConfig, RunError, RunHealth, RunResult};
@@ -247,6 +248,18 @@ impl<'g, S: State> Runner<'g, S> {
             self.emit(|| Event::Interrupted { interrupts });
         }
         let checkpoint = self.saver.map(|_| self.pos.checkpoint);
+        if let Some(saver) = self.saver {
+            let attempts = self.pos.done.iter().flatten().find_map(|d| match &d.outcome {
+                TaskOutcome::Failed(_) => Some(d.attempts),
+                _ => None,
+            });
+            if let Some(letter) = letter_for(self.graph, &self.thread, self.pos.checkpoint, &outcome, attempts) {
+                saver.put_dead_letter(letter).await?;
+            } else if outcome == Outcome::Completed && saver.dead_letter(&self.thread).await?.is_some() {
+                // Resumed to completion some other way than `requeue`.
+                saver.remove_dead_letter(&self.thread).await?;
+            }
+        }
         let Position { mut state, done, health, .. } = self.pos;
         for done in done.into_iter().flatten() {
             if let TaskOutcome::Succeeded { command, .. } = done.outcome {

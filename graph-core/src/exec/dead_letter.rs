@@ -1,0 +1,95 @@
+//! The dead-letter queue: runs that ended `Failed` or `RolledBack` after
+//! their retries, kept in the checkpointer for an operator to list, requeue
+//! or purge.
+
+use super::runner::now_ms;
+use super::{Outcome, Resume, RunError, RunResult};
+use crate::checkpoint::{CheckpointId, Checkpointer, DeadLetter};
+use crate::graph::{CompiledGraph, GraphInner};
+use crate::state::State;
+
+/// The letter for a run that ended with `outcome`, if it is a dead end:
+/// `attempts` of the failed task when known. A rollback's failed node made
+/// as many attempts as its retry policy allows when its error was retryable,
+/// else one.
+pub(crate) fn letter_for<S: State>(
+    graph: &GraphInner<S>,
+    thread: &str,
+    checkpoint: CheckpointId,
+    outcome: &Outcome,
+    attempts: Option<u32>,
+) -> Option<DeadLetter> {
+    let (node, error, ended) = match outcome {
+        Outcome::Failed { node, error } => (node, error, "failed"),
+        Outcome::RolledBack { failed_node, error, .. } => (failed_node, error, "rolled back"),
+        _ => return None,
+    };
+    let attempts = attempts.unwrap_or_else(|| {
+        let allowed = graph.node_id(node).map_or(1, |id| graph.nodes[id].policy.retry.max_attempts);
+        if error.kind.is_retryable() { allowed } else { 1 }
+    });
+    Some(DeadLetter {
+        thread: thread.to_owned(),
+        checkpoint: Some(checkpoint),
+        node: node.clone(),
+        error: error.clone(),
+        attempts,
+        outcome: ended.to_owned(),
+        at_ms: now_ms(),
+    })
+}
+
+impl<S: State> CompiledGraph<S> {
+    fn dead_letter_store(&self, operation: &'static str) -> Result<&dyn Checkpointer, RunError> {
+        self.saver.as_deref().ok_or(RunError::NoCheckpointer { operation })
+    }
+
+    /// The dead-letter queue: one letter per thread whose latest run ended
+    /// `Failed` or `RolledBack` after its retries, ordered by thread.
+    ///
+    /// # Errors
+    /// [`RunError::NoCheckpointer`], or the store's error.
+    pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, RunError> {
+        Ok(self.dead_letter_store("dead_letters")?.dead_letters().await?)
+    }
+
+    /// Runs a dead-lettered thread again from its checkpoint, as
+    /// [`resume`](Self::resume) does: finished nodes are not run again, the
+    /// failed one starts its attempts afresh. The letter is removed unless
+    /// the run dead-ends again (then it holds the new failure). A rolled-back
+    /// thread cannot be resumed ([`RunError::NotResumable`]): invoke it with
+    /// new input instead.
+    ///
+    /// # Errors
+    /// [`RunError::NoSuchThread`] when the thread has no letter, and those of
+    /// [`resume`](Self::resume).
+    pub async fn requeue(&self, thread: &str) -> Result<RunResult<S>, RunError> {
+        let store = self.dead_letter_store("requeue")?;
+        if store.dead_letter(thread).await?.is_none() {
+            return Err(RunError::NoSuchThread { thread: thread.to_owned() });
+        }
+        let run = self.resume(thread, Resume::new()).await?;
+        if !matches!(run.outcome, Outcome::Failed { .. } | Outcome::RolledBack { .. }) {
+            store.remove_dead_letter(thread).await?;
+        }
+        Ok(run)
+    }
+
+    /// Removes the letters of `threads` (every letter when `None`), leaving
+    /// the threads themselves; returns how many were removed.
+    ///
+    /// # Errors
+    /// [`RunError::NoCheckpointer`], or the store's error.
+    pub async fn purge_dead_letters(&self, threads: Option<&[&str]>) -> Result<usize, RunError> {
+        let store = self.dead_letter_store("purge_dead_letters")?;
+        let targets: Vec<String> = match threads {
+            Some(threads) => threads.iter().map(|t| (*t).to_owned()).collect(),
+            None => store.dead_letters().await?.into_iter().map(|l| l.thread).collect(),
+        };
+        let mut removed = 0;
+        for thread in targets {
+            removed += usize::from(store.remove_dead_letter(&thread).await?);
+        }
+        Ok(removed)
+    }
+}
