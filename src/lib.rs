@@ -52,7 +52,9 @@ pub mod prelude {
     pub use crate::checkpoint::{CheckpointId, Checkpointer, Durability, HistoryQuery, MemorySaver};
     pub use crate::exec::{Event, Outcome, PolicyEvent, Resume, RunError, RunHealth, RunResult, StateSnapshot};
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
-    pub use crate::node::{Command, Ctx, ErrorKind, Interrupt, NodeError, NodeResult, Send};
+    pub use crate::node::{
+        ApprovalRequest, Command, Ctx, Decision, ErrorKind, Interrupt, NodeError, NodeResult, Risk, Send, Verdict,
+    };
     pub use crate::policy::{BreakerConfig, BreakerState, Breakers, NodePolicy, RetryPolicy};
     pub use crate::state::{Input, State};
     #[cfg(feature = "sled")]

@@ -59,3 +59,27 @@ fn account_saga_example_undoes_in_reverse_order_and_resumes_a_crashed_rollback()
         );
     }
 }
+
+#[test]
+fn approval_example_ends_each_way_and_resumes_by_thread_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = example("approval");
+    demo.arg("--store").arg(dir.path().join("demo"));
+    let out = run(demo);
+    for ending in [
+        "done: refund 120.00 EUR to ACME",
+        "not done: rejected (customer already refunded by bank transfer)",
+        "done, as modified: refund 80.00 EUR to ACME",
+        "not done: the approval came after the deadline",
+    ] {
+        assert!(out.contains(ending), "{ending:?} missing from:\n{out}");
+    }
+    let store = dir.path().join("cli");
+    let step = |args: &[&str]| {
+        let mut command = example("approval");
+        command.arg("--store").arg(&store).args(args);
+        run(command)
+    };
+    assert!(step(&["request", "--thread", "r1"]).contains("waiting for approval"));
+    assert!(step(&["reject", "--thread", "r1", "--comment", "dup"]).contains("not done: rejected (dup)"));
+}
