@@ -14,7 +14,7 @@ const HEADER: usize = 6;
 pub(crate) enum Kind {
     Checkpoint = 1,
     Task = 2,
-    Latest = 3,
+    // 3 was the latest pointer of earlier stores; not reused.
     DeadLetter = 4,
 }
 
@@ -56,16 +56,16 @@ mod tests {
 
     #[test]
     fn every_damage_is_an_error() {
-        let sealed = seal(Kind::Latest, &42u64);
-        assert_eq!(open::<u64>(Kind::Latest, &sealed), Ok(42));
+        let sealed = seal(Kind::Task, &42u64);
+        assert_eq!(open::<u64>(Kind::Task, &sealed), Ok(42));
         for cut in 0..sealed.len() {
-            assert!(open::<u64>(Kind::Latest, &sealed[..cut]).is_err());
+            assert!(open::<u64>(Kind::Task, &sealed[..cut]).is_err());
         }
         for i in 0..sealed.len() {
             let mut flipped = sealed.clone();
             flipped[i] ^= 0x41;
-            assert!(open::<u64>(Kind::Latest, &flipped).is_err(), "byte {i}");
+            assert!(open::<u64>(Kind::Task, &flipped).is_err(), "byte {i}");
         }
-        assert!(open::<u64>(Kind::Task, &sealed).is_err());
+        assert!(open::<u64>(Kind::Checkpoint, &sealed).is_err());
     }
 }

@@ -6,12 +6,13 @@
 //! |------|--------|-------|
 //! | `c`  | checkpoint id (8) | checkpoint record |
 //! | `t`  | checkpoint id (8), task index (4) | task record |
-//! | `l`  | none | latest checkpoint id (the thread index) |
 //! | `d`  | none | dead letter |
 
 pub(crate) const CHECKPOINT: u8 = b'c';
 pub(crate) const TASK: u8 = b't';
-pub(crate) const LATEST: u8 = b'l';
+/// The per-thread latest-checkpoint pointer of earlier stores: the newest
+/// checkpoint is now the thread's last `c` key. Removed with the thread.
+pub(crate) const LEGACY_LATEST: u8 = b'l';
 pub(crate) const DEAD_LETTER: u8 = b'd';
 
 /// `kind`, then `thread` with each 0x00 written as 0x00 0xFF, then 0x00 0x00.
@@ -84,7 +85,7 @@ mod tests {
     #[test]
     fn threads_round_trip_and_sort_by_bytes() {
         let names = ["", "a", "a\0", "a\0b", "ab", "b"];
-        let keys: Vec<Vec<u8>> = names.iter().map(|n| prefix(LATEST, n)).collect();
+        let keys: Vec<Vec<u8>> = names.iter().map(|n| prefix(CHECKPOINT, n)).collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);

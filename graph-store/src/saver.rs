@@ -279,25 +279,22 @@ impl Checkpointer for SledSaver {
         if self.db.contains_key(&key).map_err(store_error)? {
             return Err(CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id });
         }
-        let mut batch = sled::Batch::default();
-        for task in &tasks {
-            let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
-            self.count(&v);
-            batch.insert(k, v);
-        }
         let value = seal(Kind::Checkpoint, &checkpoint);
         self.count(&value);
-        batch.insert(key, value);
-        let latest = keys::prefix(keys::LATEST, thread);
-        let current = self.db.get(&latest).map_err(store_error)?;
-        let newer = match current {
-            Some(bytes) => open::<u64>(Kind::Latest, &bytes).map_or(true, |latest| latest < id),
-            None => true,
-        };
-        if newer {
-            batch.insert(latest, seal(Kind::Latest, &id));
+        if tasks.is_empty() {
+            // One key: sled writes it atomically, with no batch marker, so a
+            // step costs one log write and one flush.
+            self.db.insert(key, value).map_err(store_error)?;
+        } else {
+            let mut batch = sled::Batch::default();
+            for task in &tasks {
+                let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
+                self.count(&v);
+                batch.insert(k, v);
+            }
+            batch.insert(key, value);
+            self.db.apply_batch(batch).map_err(store_error)?;
         }
-        self.db.apply_batch(batch).map_err(store_error)?;
         self.settle(durability).await?;
         if let Some(keep) = self.keep_last {
             // The latest checkpoint and its chain are always kept, so a
@@ -330,18 +327,15 @@ impl Checkpointer for SledSaver {
         thread: &str,
         id: Option<CheckpointId>,
     ) -> Result<Option<CheckpointRecord>, CheckpointError> {
-        let id = match id {
-            Some(id) => id,
-            None => {
-                let latest = keys::prefix(keys::LATEST, thread);
-                match self.db.get(&latest).map_err(store_error)? {
-                    Some(bytes) => CheckpointId::new(
-                        open::<u64>(Kind::Latest, &bytes)
-                            .map_err(|reason| CheckpointError::corrupt(thread, None, reason))?,
-                    ),
-                    None => return Ok(None),
+        let Some(id) = id else {
+            // The newest checkpoint is the thread's last key: ids only grow.
+            return match self.db.scan_prefix(keys::prefix(keys::CHECKPOINT, thread)).next_back() {
+                Some(entry) => {
+                    let (key, value) = entry.map_err(store_error)?;
+                    self.read_checkpoint(thread, &key, &value).map(Some)
                 }
-            }
+                None => Ok(None),
+            };
         };
         let key = keys::checkpoint(thread, id.as_u64());
         match self.db.get(&key).map_err(store_error)? {
@@ -382,13 +376,20 @@ impl Checkpointer for SledSaver {
     }
 
     async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+        // One seek per thread: from a thread's first checkpoint key, jump
+        // past all of its keys to the next thread's.
         let mut out = Vec::new();
-        for entry in self.db.scan_prefix([keys::LATEST]) {
+        let mut from = vec![keys::CHECKPOINT];
+        while let Some(entry) = self.db.range(from..).next() {
             let (key, _) = entry.map_err(store_error)?;
-            match keys::split(&key) {
-                Some((thread, [])) => out.push(thread),
-                _ => return Err(CheckpointError::corrupt("?", None, "a thread index key does not decode")),
+            if key.first() != Some(&keys::CHECKPOINT) {
+                break;
             }
+            let Some((thread, _)) = keys::split(&key) else {
+                return Err(CheckpointError::corrupt("?", None, "a checkpoint key does not decode"));
+            };
+            from = keys::prefix_end(&keys::prefix(keys::CHECKPOINT, &thread));
+            out.push(thread);
         }
         Ok(out)
     }
@@ -400,7 +401,8 @@ impl Checkpointer for SledSaver {
                 batch.remove(entry.map_err(store_error)?.0);
             }
         }
-        batch.remove(keys::prefix(keys::LATEST, thread));
+        // Stores written before the latest pointer was dropped have one.
+        batch.remove(keys::prefix(keys::LEGACY_LATEST, thread));
         self.db.apply_batch(batch).map_err(store_error)?;
         self.flush().await
     }
