@@ -121,3 +121,28 @@ async fn dead_letter_needs_a_checkpointer() {
         .unwrap();
     assert!(matches!(graph.dead_letters().await, Err(RunError::NoCheckpointer { .. })));
 }
+
+async fn deleting_a_thread_removes_its_letter(saver: Arc<dyn Checkpointer>) {
+    let world =
+        Arc::new(Shop { healthy: AtomicBool::new(false), reserves: AtomicU32::new(0), charges: AtomicU32::new(0) });
+    let graph = shop(world.clone(), saver.clone());
+    graph.invoke(Order::default(), "order-9").await.unwrap();
+    assert_eq!(graph.dead_letters().await.unwrap().len(), 1);
+    saver.delete_thread("order-9").await.unwrap();
+    assert!(graph.dead_letters().await.unwrap().is_empty(), "the letter went with its thread");
+    world.healthy.store(true, Ordering::SeqCst);
+    let run = graph.invoke(Order::default(), "order-9").await.unwrap();
+    assert!(run.is_completed());
+    assert_eq!(run.state.log, ["reserved", "charged", "shipped"], "a new thread under the old id starts afresh");
+}
+
+#[tokio::test]
+async fn dead_letter_memory_deleting_a_thread_removes_its_letter() {
+    deleting_a_thread_removes_its_letter(Arc::new(MemorySaver::new())).await;
+}
+
+#[tokio::test]
+async fn dead_letter_sled_deleting_a_thread_removes_its_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    deleting_a_thread_removes_its_letter(Arc::new(SledSaver::open(dir.path()).unwrap())).await;
+}

@@ -276,16 +276,19 @@ impl Checkpointer for SledSaver {
     ) -> Result<(), CheckpointError> {
         let id = checkpoint.id.as_u64();
         let key = keys::checkpoint(thread, id);
-        if self.db.contains_key(&key).map_err(store_error)? {
-            return Err(CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id });
-        }
+        let conflict = || CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id };
         let value = seal(Kind::Checkpoint, &checkpoint);
-        self.count(&value);
         if tasks.is_empty() {
-            // One key: sled writes it atomically, with no batch marker, so a
-            // step costs one log write and one flush.
-            self.db.insert(key, value).map_err(store_error)?;
+            // One key, written only if absent: sled writes it atomically with
+            // no batch marker, so a step costs one log write and one flush.
+            let written = self.db.compare_and_swap(&key, None::<&[u8]>, Some(&value[..])).map_err(store_error)?;
+            written.map_err(|_| conflict())?;
+            self.count(&value);
         } else {
+            if self.db.contains_key(&key).map_err(store_error)? {
+                return Err(conflict());
+            }
+            self.count(&value);
             let mut batch = sled::Batch::default();
             for task in &tasks {
                 let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
@@ -401,6 +404,7 @@ impl Checkpointer for SledSaver {
                 batch.remove(entry.map_err(store_error)?.0);
             }
         }
+        batch.remove(keys::prefix(keys::DEAD_LETTER, thread));
         // Stores written before the latest pointer was dropped have one.
         batch.remove(keys::prefix(keys::LEGACY_LATEST, thread));
         self.db.apply_batch(batch).map_err(store_error)?;

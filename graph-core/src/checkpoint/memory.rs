@@ -123,6 +123,7 @@ impl Checkpointer for MemorySaver {
 
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
         self.lock().remove(thread);
+        lock(&self.dead_letters).remove(thread);
         Ok(())
     }
 

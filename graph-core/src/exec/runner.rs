@@ -85,6 +85,9 @@ pub(crate) struct Runner<'g, S: State> {
     /// During a rollback: the states the remaining compensators see, when
     /// this process has them.
     pub(crate) states: Vec<Option<S>>,
+    /// Whether the thread had checkpoints before this run. A new thread has
+    /// no dead letter to clear when it completes.
+    pub(crate) restored: bool,
 }
 
 impl<'g, S: State> Runner<'g, S> {
@@ -148,6 +151,7 @@ impl<'g, S: State> Runner<'g, S> {
             steps: 0,
             pulled: vec![false; graph.nodes.len()],
             states: Vec::new(),
+            restored: false,
             thread,
         })
     }
@@ -255,7 +259,8 @@ impl<'g, S: State> Runner<'g, S> {
             });
             if let Some(letter) = letter_for(self.graph, &self.thread, self.pos.checkpoint, &outcome, attempts) {
                 saver.put_dead_letter(letter).await?;
-            } else if outcome == Outcome::Completed && saver.dead_letter(&self.thread).await?.is_some() {
+            } else if outcome == Outcome::Completed && self.restored && saver.dead_letter(&self.thread).await?.is_some()
+            {
                 // Resumed to completion some other way than `requeue`.
                 saver.remove_dead_letter(&self.thread).await?;
             }
@@ -472,6 +477,7 @@ impl<'g, S: State> Runner<'g, S> {
         runner.pos = Position { state: runner.pos.state, ..pos };
         runner.next_id = latest.next();
         runner.last_stored = Some(runner.pos.checkpoint);
+        runner.restored = true;
         Ok(runner)
     }
 
