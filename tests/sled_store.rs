@@ -218,7 +218,9 @@ async fn prune_keeps_the_newest_checkpoints_and_what_they_need() {
     let removed = saver.prune("t", 10).await.unwrap();
     let after = saver.history("t", HistoryQuery::all()).await.unwrap();
     assert_eq!(before - removed, after.len());
-    assert!(after.len() >= 10 && after.len() < 80, "{} kept", after.len());
+    // The newest 10 and the deltas back to their snapshot: a fraction of the
+    // thread, as the snapshot policy bounds the chains.
+    assert!(after.len() >= 10 && after.len() < before / 4, "{} of {before} kept", after.len());
     let graph = StateGraph::new()
         .add_node("tick", step)
         .add_edge(START, "tick")
@@ -239,7 +241,8 @@ async fn a_retention_policy_prunes_as_threads_grow_and_keeps_them_resumable() {
     let state = w4_loop(saver.clone(), "t").await;
     assert_eq!(state.count, 1000);
     let kept = saver.history("t", HistoryQuery::all()).await.unwrap();
-    assert!(kept.len() < 5 + 64 + 64, "{} checkpoints kept", kept.len());
+    // Pruned every 64 checkpoints to the newest 5 and their chains.
+    assert!(kept.len() < 1001 / 4, "{} checkpoints kept", kept.len());
     let graph = StateGraph::new()
         .add_node("tick", step)
         .add_edge(START, "tick")

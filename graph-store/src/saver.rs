@@ -26,8 +26,9 @@ pub struct SledConfig {
     /// How often sled flushes on its own, which bounds what `Async` durability
     /// can lose to a crash (default 500 ms).
     pub flush_every_ms: Option<u64>,
-    /// When checkpoints store the whole state (default: every 64, or sooner
-    /// when the writes since the last snapshot outgrow it).
+    /// When checkpoints store the whole state (default: when the writes
+    /// since the last snapshot reach twice its size, and every 64 while the
+    /// state is under 1 KiB).
     pub snapshots: SnapshotPolicy,
     /// A throwaway database, removed when the saver is dropped.
     pub temporary: bool,

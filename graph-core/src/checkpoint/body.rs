@@ -9,12 +9,18 @@ use super::{CheckpointError, CheckpointId};
 use crate::exec::{NodeFailure, RunHealth};
 use crate::node::TaskError;
 
-/// The body format written by this version.
-const FORMAT: u8 = 2;
+/// The body format written by this version. Format 3 moved what most
+/// checkpoints lack (joins in progress, a stop, health, compensations, a
+/// rollback) behind one optional; format 2 is still read.
+const FORMAT: u8 = 3;
+/// The format before the rarely-set fields were grouped: same task bodies,
+/// checkpoint bodies with every field inline.
+const FORMAT_2: u8 = 2;
 
 /// A checkpoint: its step's writes, the whole state when it is a snapshot,
-/// and where the run goes next.
-#[derive(Debug, Serialize, Deserialize)]
+/// and where the run goes next. Stored as [`CheckpointBodyRef`] writes it;
+/// this is also the layout of format 2.
+#[derive(Debug, Deserialize)]
 pub(crate) struct CheckpointBody {
     /// The whole state as JSON, in a snapshot; `None` in a delta, whose state
     /// is its parent's with `writes` applied.
@@ -108,8 +114,7 @@ pub(crate) struct Stop {
 }
 
 /// [`CheckpointBody`] by reference, for encoding without moving the run's
-/// position; encodes to the same bytes.
-#[derive(Serialize)]
+/// position.
 pub(crate) struct CheckpointBodyRef<'a> {
     pub(crate) snapshot: Option<&'a [u8]>,
     pub(crate) writes: &'a [Write],
@@ -120,6 +125,80 @@ pub(crate) struct CheckpointBodyRef<'a> {
     pub(crate) health: &'a RunHealth,
     pub(crate) completed: &'a [Completion],
     pub(crate) rollback: Option<&'a RollbackBody>,
+}
+
+/// The stored layout (format 3): the fields every checkpoint has, then the
+/// rest behind one `Option`, a single byte when they are all empty.
+#[derive(Serialize)]
+struct StoredRef<'a> {
+    snapshot: Option<&'a [u8]>,
+    writes: &'a [Write],
+    next: &'a [PendingTask],
+    source: &'a Source,
+    marks: Option<MarksRef<'a>>,
+}
+
+#[derive(Serialize)]
+struct MarksRef<'a> {
+    joins: &'a [JoinProgress],
+    stop: Option<&'a Stop>,
+    health: &'a RunHealth,
+    completed: &'a [Completion],
+    rollback: Option<&'a RollbackBody>,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    snapshot: Option<Vec<u8>>,
+    writes: Vec<Write>,
+    next: Vec<PendingTask>,
+    source: Source,
+    marks: Option<Marks>,
+}
+
+#[derive(Default, Deserialize)]
+struct Marks {
+    joins: Vec<JoinProgress>,
+    stop: Option<Stop>,
+    health: RunHealth,
+    completed: Vec<Completion>,
+    rollback: Option<RollbackBody>,
+}
+
+impl Serialize for CheckpointBodyRef<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let plain = self.joins.is_empty()
+            && self.stop.is_none()
+            && self.health.is_clean()
+            && self.completed.is_empty()
+            && self.rollback.is_none();
+        let marks = (!plain).then_some(MarksRef {
+            joins: self.joins,
+            stop: self.stop,
+            health: self.health,
+            completed: self.completed,
+            rollback: self.rollback,
+        });
+        StoredRef { snapshot: self.snapshot, writes: self.writes, next: self.next, source: self.source, marks }
+            .serialize(serializer)
+    }
+}
+
+impl From<Stored> for CheckpointBody {
+    fn from(stored: Stored) -> Self {
+        let Marks { joins, stop, health, completed, rollback } = stored.marks.unwrap_or_default();
+        Self {
+            snapshot: stored.snapshot,
+            writes: stored.writes,
+            next: stored.next,
+            joins,
+            source: stored.source,
+            stop,
+            health,
+            completed,
+            rollback,
+        }
+    }
 }
 
 /// One task's result.
@@ -181,26 +260,32 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     }
 }
 
+/// The postcard value after the format byte, which must be one of `formats`.
 fn decode<T: DeserializeOwned>(
     thread: &str,
     checkpoint: CheckpointId,
     bytes: &[u8],
     what: &str,
-) -> Result<T, CheckpointError> {
+) -> Result<(u8, T), CheckpointError> {
     let corrupt = |reason: String| CheckpointError::corrupt(thread, Some(checkpoint), reason);
-    match bytes.split_first() {
-        Some((&FORMAT, rest)) => {
-            let (value, tail) =
-                postcard::take_from_bytes(rest).map_err(|e| corrupt(format!("{what} body does not decode: {e}")))?;
-            if tail.is_empty() {
-                Ok(value)
-            } else {
-                Err(corrupt(format!("{what} body has {} trailing bytes", tail.len())))
-            }
-        }
-        Some((&other, _)) => Err(corrupt(format!("{what} body has unknown format {other}"))),
-        None => Err(corrupt(format!("{what} body is empty"))),
+    let Some((&format, rest)) = bytes.split_first() else {
+        return Err(corrupt(format!("{what} body is empty")));
+    };
+    let (value, tail) =
+        postcard::take_from_bytes(rest).map_err(|e| corrupt(format!("{what} body does not decode: {e}")))?;
+    if tail.is_empty() {
+        Ok((format, value))
+    } else {
+        Err(corrupt(format!("{what} body has {} trailing bytes", tail.len())))
     }
+}
+
+fn unknown_format(thread: &str, checkpoint: CheckpointId, what: &str, format: Option<&u8>) -> CheckpointError {
+    let reason = match format {
+        Some(format) => format!("{what} body has unknown format {format}"),
+        None => format!("{what} body is empty"),
+    };
+    CheckpointError::corrupt(thread, Some(checkpoint), reason)
 }
 
 pub(crate) fn decode_checkpoint(
@@ -208,60 +293,114 @@ pub(crate) fn decode_checkpoint(
     checkpoint: CheckpointId,
     bytes: &[u8],
 ) -> Result<CheckpointBody, CheckpointError> {
-    decode(thread, checkpoint, bytes, "checkpoint")
+    match bytes.first() {
+        Some(&FORMAT) => decode::<Stored>(thread, checkpoint, bytes, "checkpoint").map(|(_, b)| b.into()),
+        Some(&FORMAT_2) => decode(thread, checkpoint, bytes, "checkpoint").map(|(_, b)| b),
+        other => Err(unknown_format(thread, checkpoint, "checkpoint", other)),
+    }
 }
 
 pub(crate) fn decode_task(thread: &str, checkpoint: CheckpointId, bytes: &[u8]) -> Result<TaskBody, CheckpointError> {
-    decode(thread, checkpoint, bytes, "task")
+    match bytes.first() {
+        // Task bodies are the same in both formats.
+        Some(&FORMAT | &FORMAT_2) => decode(thread, checkpoint, bytes, "task").map(|(_, b)| b),
+        other => Err(unknown_format(thread, checkpoint, "task", other)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn sample() -> CheckpointBody {
-        CheckpointBody {
+    fn sample<'a>(writes: &'a [Write], next: &'a [PendingTask], health: &'a RunHealth) -> CheckpointBodyRef<'a> {
+        CheckpointBodyRef {
             snapshot: None,
-            writes: vec![Write { task: 0, node: "step".into(), update: b"{\"count\":1}".to_vec() }],
-            next: vec![PendingTask { node: "step".into(), input: None }],
-            joins: Vec::new(),
-            source: Source::Step,
+            writes,
+            next,
+            joins: &[],
+            source: &Source::Step,
             stop: None,
-            health: RunHealth::default(),
-            completed: Vec::new(),
+            health,
+            completed: &[],
             rollback: None,
         }
     }
 
-    #[test]
-    fn round_trips_and_stays_small() {
-        let bytes = encode(&sample());
-        assert!(bytes.len() < 40, "{} bytes", bytes.len());
-        let back = decode_checkpoint("t", CheckpointId::new(1), &bytes).map(|b| b.next.len());
-        assert_eq!(back.ok(), Some(1));
+    fn parts() -> (Vec<Write>, Vec<PendingTask>, RunHealth) {
+        (
+            vec![Write { task: 0, node: "step".into(), update: b"{\"count\":1}".to_vec() }],
+            vec![PendingTask { node: "step".into(), input: None }],
+            RunHealth::default(),
+        )
     }
 
     #[test]
-    fn by_reference_encodes_the_same_bytes() {
-        let body = sample();
-        let by_ref = CheckpointBodyRef {
+    fn round_trips_and_stays_small() {
+        let (writes, next, health) = parts();
+        let bytes = encode(&sample(&writes, &next, &health));
+        assert!(bytes.len() < 32, "{} bytes", bytes.len());
+        let back = decode_checkpoint("t", CheckpointId::new(1), &bytes).map(|b| (b.next.len(), b.writes.len()));
+        assert_eq!(back.ok(), Some((1, 1)));
+    }
+
+    #[test]
+    fn the_rarely_set_fields_round_trip() {
+        let (writes, next, _) = parts();
+        let health = RunHealth {
+            failed: vec![NodeFailure {
+                node: "x".into(),
+                error: TaskError { kind: crate::node::ErrorKind::Permanent, message: "down".into() },
+            }],
+            ..RunHealth::default()
+        };
+        let stop = Stop { before: vec!["step".into()], after: Vec::new() };
+        let completed = [Completion { node: "book".into(), checkpoint: CheckpointId::new(2) }];
+        let body = CheckpointBodyRef { stop: Some(&stop), completed: &completed, ..sample(&writes, &next, &health) };
+        let back = decode_checkpoint("t", CheckpointId::new(1), &encode(&body)).unwrap();
+        assert_eq!(back.stop, Some(stop));
+        assert_eq!(back.health, health);
+        assert_eq!(back.completed, completed);
+    }
+
+    /// Format 2 (every field inline) as an earlier version wrote it.
+    #[derive(Serialize)]
+    struct Format2<'a> {
+        snapshot: Option<&'a [u8]>,
+        writes: &'a [Write],
+        next: &'a [PendingTask],
+        joins: &'a [JoinProgress],
+        source: &'a Source,
+        stop: Option<&'a Stop>,
+        health: &'a RunHealth,
+        completed: &'a [Completion],
+        rollback: Option<&'a RollbackBody>,
+    }
+
+    #[test]
+    fn format_2_is_still_read() {
+        let (writes, next, health) = parts();
+        let stop = Stop { before: vec!["step".into()], after: Vec::new() };
+        let old = Format2 {
             snapshot: Some(b"{}"),
-            writes: &body.writes,
-            next: &body.next,
-            joins: &body.joins,
-            source: &body.source,
-            stop: None,
-            health: &body.health,
-            completed: &body.completed,
+            writes: &writes,
+            next: &next,
+            joins: &[],
+            source: &Source::Input,
+            stop: Some(&stop),
+            health: &health,
+            completed: &[],
             rollback: None,
         };
-        let owned = CheckpointBody { snapshot: Some(b"{}".to_vec()), ..sample() };
-        assert_eq!(encode(&by_ref), encode(&owned));
+        let mut bytes = vec![FORMAT_2];
+        bytes.extend(postcard::to_allocvec(&old).unwrap());
+        let back = decode_checkpoint("t", CheckpointId::new(1), &bytes).unwrap();
+        assert_eq!((back.snapshot.as_deref(), back.source, back.stop), (Some(&b"{}"[..]), Source::Input, Some(stop)));
     }
 
     #[test]
     fn damaged_bodies_are_corrupt_not_panics() {
-        let bytes = encode(&sample());
+        let (writes, next, health) = parts();
+        let bytes = encode(&sample(&writes, &next, &health));
         for cut in 0..bytes.len() {
             let err = decode_checkpoint("t", CheckpointId::new(3), &bytes[..cut]);
             assert!(matches!(err, Err(CheckpointError::Corrupt { checkpoint: Some(c), .. }) if c.as_u64() == 3));
