@@ -87,10 +87,30 @@ impl Scratch {
     fn sled(&self, name: &str) -> Result<Arc<SledSaver>, Box<dyn Error>> {
         Ok(Arc::new(SledSaver::with_config(SledConfig::new(self.path(name)))?))
     }
+
+    /// `graph`, on a sled store named `store` when there is one.
+    fn subject(&self, graph: CompiledGraph<Counter>, store: Option<&str>) -> Result<Subject, Box<dyn Error>> {
+        Ok(match store {
+            Some(name) => {
+                let saver = self.sled(name)?;
+                Subject { graph: graph.with_shared_checkpointer(saver.clone()), saver: Some(saver) }
+            }
+            None => Subject { graph, saver: None },
+        })
+    }
 }
 
+/// A compiled graph and the sled store behind it, if any.
+struct Subject {
+    graph: CompiledGraph<Counter>,
+    saver: Option<Arc<SledSaver>>,
+}
+
+/// A job: runs at `Sizes`, keeping its stores in the scratch directory.
+pub(crate) type Job = fn(Sizes, &Scratch) -> JobResult;
+
 /// The jobs in order: (name for `--jobs`, function).
-pub(crate) const JOBS: &[(&str, fn(Sizes, &Scratch) -> JobResult)] = &[
+pub(crate) const JOBS: &[(&str, Job)] = &[
     ("W1/none", w1_chain),
     ("W1/hand-written", w1_hand_written),
     ("W1async/none", w1_async),
@@ -265,24 +285,21 @@ fn w2_chain(sizes: Sizes, scratch: &Scratch, store: Store) -> JobResult {
         Store::Memory => Durability::Sync,
         Store::Sled(durability) => durability,
     };
-    let with_store = |name: &str| -> Result<(CompiledGraph<Counter>, Option<Arc<SledSaver>>), Box<dyn Error>> {
+    let with_store = |name: &str| -> Result<Subject, Box<dyn Error>> {
         let graph = chain(10).compile()?.with_durability(durability);
-        Ok(match store {
-            Store::Memory => (graph.with_checkpointer(MemorySaver::new()), None),
-            Store::Sled(_) => {
-                let saver = scratch.sled(name)?;
-                (graph.with_shared_checkpointer(saver.clone()), Some(saver))
-            }
-        })
+        match store {
+            Store::Memory => scratch.subject(graph.with_checkpointer(MemorySaver::new()), None),
+            Store::Sled(_) => scratch.subject(graph, Some(name)),
+        }
     };
     rt.block_on(async {
         {
-            let (warm, _) = with_store("w2-warmup")?;
+            let warm = with_store("w2-warmup")?.graph;
             for i in 0..20 {
                 warm.invoke(input(), &format!("warm-{i}")).await?;
             }
         }
-        let (graph, saver) = with_store("w2")?;
+        let Subject { graph, saver } = with_store("w2")?;
         let threads: Vec<String> = (0..runs).map(|i| format!("w2-{i}")).collect();
         let (before, baseline) = (node_runs(), rss_mb());
         let mut outs = Vec::with_capacity(runs);
@@ -314,23 +331,16 @@ fn w2_chain(sizes: Sizes, scratch: &Scratch, store: Store) -> JobResult {
 fn w3_fanout(sizes: Sizes, scratch: &Scratch, durable: bool) -> JobResult {
     let rt = sequential()?;
     let runs = sizes.w3_runs;
-    let build = |name: &str| -> Result<(CompiledGraph<Counter>, Option<Arc<SledSaver>>), Box<dyn Error>> {
-        let graph = fanout(100).compile()?;
-        if !durable {
-            return Ok((graph, None));
-        }
-        let saver = scratch.sled(name)?;
-        Ok((graph.with_shared_checkpointer(saver.clone()), Some(saver)))
-    };
+    let build = |name: &str| scratch.subject(fanout(100).compile()?, durable.then_some(name));
     let workers: std::collections::BTreeSet<String> = (0..100).map(|i| format!("w{i}")).collect();
     rt.block_on(async {
         {
-            let (warm, _) = build("w3-warmup")?;
+            let warm = build("w3-warmup")?.graph;
             for i in 0..3 {
                 warm.invoke(input(), &format!("warm-{i}")).await?;
             }
         }
-        let (graph, saver) = build("w3")?;
+        let Subject { graph, saver } = build("w3")?;
         let (before, baseline) = (node_runs(), rss_mb());
         let mut outs = Vec::with_capacity(runs);
         let t = Instant::now();
@@ -364,22 +374,17 @@ fn w4_loop(sizes: Sizes, scratch: &Scratch, durable: bool) -> JobResult {
     let rt = sequential()?;
     let n = sizes.w4_n;
     let limit = n as u64 + 10;
-    let build = |n: i64, name: &str| -> Result<(CompiledGraph<Counter>, Option<Arc<SledSaver>>), Box<dyn Error>> {
-        let graph = looping(n).compile()?.with_step_limit(n as u64 + 10);
-        if !durable {
-            return Ok((graph, None));
-        }
-        let saver = scratch.sled(name)?;
-        Ok((graph.with_shared_checkpointer(saver.clone()), Some(saver)))
+    let build = |n: i64, name: &str| {
+        scratch.subject(looping(n).compile()?.with_step_limit(n as u64 + 10), durable.then_some(name))
     };
     let valid =
         |out: &RunResult<Counter>| out.is_completed() && out.state.count == n && out.state.log.len() == n as usize;
     rt.block_on(async {
         {
-            let (warm, _) = build(20, "w4-warmup")?;
+            let warm = build(20, "w4-warmup")?.graph;
             warm.invoke(input(), "warm").await?;
         }
-        let (graph, saver) = build(n, "w4")?;
+        let Subject { graph, saver } = build(n, "w4")?;
         let (before, baseline) = (node_runs(), rss_mb());
         let t = Instant::now();
         let out = graph.invoke(input(), "w4").await?;
