@@ -132,7 +132,9 @@ pub(crate) async fn restore_record<S: State>(
     let mut done: Vec<Option<TaskDone<S>>> = pending.iter().map(|_| None).collect();
     let mut failed = Vec::new();
     let mut interrupted = Vec::new();
-    for task_record in saver.tasks(thread, id).await? {
+    // Task records belong to a pending step: a finished run has none to read.
+    let records = if pending.is_empty() { Vec::new() } else { saver.tasks(thread, id).await? };
+    for task_record in records {
         let index = task_record.task as usize;
         let task = decode_task(thread, id, &task_record.body)?;
         if task_record.checkpoint != id || body.next.get(index).is_none_or(|p| p.node != task.node) {
@@ -217,6 +219,10 @@ pub(crate) fn decode_json<T: DeserializeOwned>(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<T, CheckpointError> {
+    // The fast path; only a failure pays for tracking the path to the fault.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

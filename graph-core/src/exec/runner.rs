@@ -304,7 +304,11 @@ impl<'g, S: State> Runner<'g, S> {
         let delta_bytes: usize = self.pos.writes.iter().map(|w| w.update.len()).sum();
         let c = self.pos.compaction;
         let fresh = parent.is_none();
-        let snapshot = fresh || self.policy.wants_snapshot(c.deltas + 1, c.delta_bytes + delta_bytes, c.snapshot_bytes);
+        // A thread at rest (finished, or stopped for a human) is read more
+        // than it is written: its state, and a resume, then read one record.
+        let at_rest = self.pos.pending.is_empty() || self.pos.stop.is_some();
+        let snapshot =
+            fresh || at_rest || self.policy.wants_snapshot(c.deltas + 1, c.delta_bytes + delta_bytes, c.snapshot_bytes);
         let record = self.encode_position(parent, snapshot)?;
         saver.put_checkpoint(&self.thread, record, Vec::new(), self.durability).await?;
         self.pos.stored = true;
