@@ -327,3 +327,29 @@ fn tempdir() -> std::path::PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+#[test]
+fn a_store_in_use_is_a_clear_error() {
+    let dir = tempdir();
+    let _held = SledSaver::open(&dir).unwrap();
+    let err = SledSaver::open(&dir).err().expect("a second handle on a held store");
+    assert!(err.to_string().contains("in use by another process"), "{err}");
+}
+
+#[tokio::test]
+async fn a_store_closed_a_moment_ago_opens_again() {
+    let dir = tempdir();
+    for round in 0..20 {
+        let saver = Arc::new(SledSaver::open(&dir).unwrap());
+        let graph = StateGraph::new()
+            .add_node("tick", step)
+            .add_edge(START, "tick")
+            .compile()
+            .unwrap()
+            .with_shared_checkpointer(saver);
+        graph.invoke(Counter::default(), &format!("t{round}")).await.unwrap();
+        // `graph` and its saver are dropped here; sled releases its lock
+        // from a background thread, and the next open waits for it.
+    }
+    assert_eq!(SledSaver::open(&dir).unwrap().threads().await.unwrap().len(), 20);
+}

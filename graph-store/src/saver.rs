@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use graph_core::checkpoint::{
@@ -151,14 +152,18 @@ impl SledSaver {
         if !config.temporary {
             sled_config = sled_config.path(&config.path);
         }
-        let db = sled_config
+        let sled_config = sled_config
             .temporary(config.temporary)
             .cache_capacity(config.cache_capacity)
-            .flush_every_ms(config.flush_every_ms)
-            .open()
-            .map_err(|e| {
-                CheckpointError::store(format!("cannot open the sled store at {}", config.path.display()), e)
-            })?;
+            .flush_every_ms(config.flush_every_ms);
+        let db = open_when_free(&sled_config).map_err(|e| {
+            let message = if is_lock_held(&e) {
+                format!("the sled store at {} is in use by another process", config.path.display())
+            } else {
+                format!("cannot open the sled store at {}", config.path.display())
+            };
+            CheckpointError::store(message, e)
+        })?;
         Ok(Self {
             db: Arc::new(db),
             path: config.path,
@@ -260,6 +265,28 @@ impl SledSaver {
         }
         Ok(record)
     }
+}
+
+/// How long an open waits for a store that is being released: sled frees
+/// its file lock from a background thread shortly after the last handle in
+/// a process is dropped, so a store closed a moment ago can still look held.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens `config`'s database, waiting up to [`LOCK_WAIT`] while its lock is held.
+fn open_when_free(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(e) if is_lock_held(&e) && Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            result => return result,
+        }
+    }
+}
+
+/// Whether sled failed to open because another handle holds the lock (sled
+/// has no error variant for it; its message is the only sign).
+fn is_lock_held(e: &sled::Error) -> bool {
+    matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
 fn store_error(e: sled::Error) -> CheckpointError {

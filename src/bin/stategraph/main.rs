@@ -46,9 +46,16 @@ enum Failure {
     Error(String),
 }
 
-impl<E: std::fmt::Display> From<E> for Failure {
+impl<E: std::error::Error> From<E> for Failure {
+    /// The error and its causes, `: `-separated.
     fn from(e: E) -> Self {
-        Failure::Error(e.to_string())
+        let mut message = e.to_string();
+        let mut cause = e.source();
+        while let Some(source) = cause {
+            message = format!("{message}: {source}");
+            cause = source.source();
+        }
+        Failure::Error(message)
     }
 }
 
