@@ -332,7 +332,7 @@ fn tempdir() -> std::path::PathBuf {
 fn a_store_in_use_is_a_clear_error() {
     let dir = tempdir();
     let _held = SledSaver::open(&dir).unwrap();
-    let err = SledSaver::open(&dir).err().expect("a second handle on a held store");
+    let err = SledSaver::open(&dir).expect_err("a second handle on a held store");
     assert!(err.to_string().contains("in use by another process"), "{err}");
 }
 
