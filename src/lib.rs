@@ -50,7 +50,9 @@ pub use graph_store::{SledConfig, SledSaver, StoreStats};
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
     pub use crate::checkpoint::{CheckpointId, Checkpointer, Durability, HistoryQuery, MemorySaver};
-    pub use crate::exec::{Event, Outcome, PolicyEvent, Resume, RunError, RunHealth, RunResult, StateSnapshot};
+    pub use crate::exec::{
+        Budget, BudgetKind, Event, Outcome, PolicyEvent, Resume, RunError, RunHealth, RunResult, StateSnapshot,
+    };
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
     pub use crate::node::{
         ApprovalRequest, Command, Ctx, Decision, ErrorKind, Interrupt, NodeError, NodeResult, Risk, Send, Verdict,

@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::{CheckpointError, CheckpointId};
-use crate::exec::{NodeFailure, RunHealth};
+use crate::exec::{NodeFailure, RunHealth, Usage};
 use crate::node::TaskError;
 
 /// The body format written by this version. Format 3 moved what most
@@ -40,6 +40,9 @@ pub(crate) struct CheckpointBody {
     pub(crate) completed: Vec<Completion>,
     /// A rollback in progress or finished.
     pub(crate) rollback: Option<RollbackBody>,
+    /// What a run with a budget has used (not in format 2).
+    #[serde(skip)]
+    pub(crate) usage: Option<Usage>,
 }
 
 /// A completed node a rollback would undo, and the checkpoint whose state
@@ -125,6 +128,7 @@ pub(crate) struct CheckpointBodyRef<'a> {
     pub(crate) health: &'a RunHealth,
     pub(crate) completed: &'a [Completion],
     pub(crate) rollback: Option<&'a RollbackBody>,
+    pub(crate) usage: Option<&'a Usage>,
 }
 
 /// The stored layout (format 3): the fields every checkpoint has, then the
@@ -145,6 +149,7 @@ struct MarksRef<'a> {
     health: &'a RunHealth,
     completed: &'a [Completion],
     rollback: Option<&'a RollbackBody>,
+    usage: Option<&'a Usage>,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +168,7 @@ struct Marks {
     health: RunHealth,
     completed: Vec<Completion>,
     rollback: Option<RollbackBody>,
+    usage: Option<Usage>,
 }
 
 impl Serialize for CheckpointBodyRef<'_> {
@@ -171,13 +177,15 @@ impl Serialize for CheckpointBodyRef<'_> {
             && self.stop.is_none()
             && self.health.is_clean()
             && self.completed.is_empty()
-            && self.rollback.is_none();
+            && self.rollback.is_none()
+            && self.usage.is_none();
         let marks = (!plain).then_some(MarksRef {
             joins: self.joins,
             stop: self.stop,
             health: self.health,
             completed: self.completed,
             rollback: self.rollback,
+            usage: self.usage,
         });
         StoredRef { snapshot: self.snapshot, writes: self.writes, next: self.next, source: self.source, marks }
             .serialize(serializer)
@@ -186,7 +194,7 @@ impl Serialize for CheckpointBodyRef<'_> {
 
 impl From<Stored> for CheckpointBody {
     fn from(stored: Stored) -> Self {
-        let Marks { joins, stop, health, completed, rollback } = stored.marks.unwrap_or_default();
+        let Marks { joins, stop, health, completed, rollback, usage } = stored.marks.unwrap_or_default();
         Self {
             snapshot: stored.snapshot,
             writes: stored.writes,
@@ -197,6 +205,7 @@ impl From<Stored> for CheckpointBody {
             health,
             completed,
             rollback,
+            usage,
         }
     }
 }
@@ -323,6 +332,7 @@ mod tests {
             health,
             completed: &[],
             rollback: None,
+            usage: None,
         }
     }
 
@@ -355,8 +365,15 @@ mod tests {
         };
         let stop = Stop { before: vec!["step".into()], after: Vec::new() };
         let completed = [Completion { node: "book".into(), checkpoint: CheckpointId::new(2) }];
-        let body = CheckpointBodyRef { stop: Some(&stop), completed: &completed, ..sample(&writes, &next, &health) };
+        let usage = Usage { steps: 3, elapsed_ms: 120, cost: 0.75, tokens: 900 };
+        let body = CheckpointBodyRef {
+            stop: Some(&stop),
+            completed: &completed,
+            usage: Some(&usage),
+            ..sample(&writes, &next, &health)
+        };
         let back = decode_checkpoint("t", CheckpointId::new(1), &encode(&body)).unwrap();
+        assert_eq!(back.usage, Some(usage));
         assert_eq!(back.stop, Some(stop));
         assert_eq!(back.health, health);
         assert_eq!(back.completed, completed);

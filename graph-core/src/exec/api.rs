@@ -9,7 +9,7 @@ use tracing::Instrument;
 use super::event::{EventSink, EventStream};
 use super::load::{Restored, restore};
 use super::runner::Runner;
-use super::{Resume, RunConfig, RunError, RunResult};
+use super::{Budget, Resume, RunConfig, RunError, RunResult};
 use crate::checkpoint::{
     CheckpointId, Checkpointer, Durability, EXTERNAL_TASK, Source, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus,
     Write, encode,
@@ -84,6 +84,14 @@ impl<S: State> Run<'_, S> {
     /// The durability of this run's checkpoints.
     pub fn durability(mut self, durability: Durability) -> Self {
         self.config.durability = durability;
+        self
+    }
+
+    /// Limits this run's node runs, running time and cost (instead of the
+    /// graph's budget). A resume with a larger budget continues a run that
+    /// stopped on its budget.
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.config.budget = budget;
         self
     }
 
@@ -174,6 +182,7 @@ async fn execute<S: State>(
                     if finished {
                         // The previous run is over: this input starts a new one.
                         runner.pos.health = Default::default();
+                        runner.pos.usage = Default::default();
                         runner.pos.completed.clear();
                         runner.pos.rollback = None;
                     }

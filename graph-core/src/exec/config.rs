@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::Budget;
 use crate::checkpoint::Durability;
 use crate::node::InterruptId;
 
@@ -14,11 +15,18 @@ pub struct RunConfig {
     pub(crate) durability: Durability,
     pub(crate) interrupt_before: Option<Vec<String>>,
     pub(crate) interrupt_after: Option<Vec<String>>,
+    pub(crate) budget: Budget,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
-        Self { step_limit: 10_000, durability: Durability::Sync, interrupt_before: None, interrupt_after: None }
+        Self {
+            step_limit: 10_000,
+            durability: Durability::Sync,
+            interrupt_before: None,
+            interrupt_after: None,
+            budget: Budget::new(),
+        }
     }
 }
 
@@ -31,6 +39,11 @@ impl RunConfig {
     /// The durability of checkpoints.
     pub fn durability(&self) -> Durability {
         self.durability
+    }
+
+    /// The run's budget.
+    pub fn budget(&self) -> Budget {
+        self.budget
     }
 }
 

@@ -203,6 +203,7 @@ pub(crate) async fn restore_record<S: State>(
             health: body.health,
             completed,
             rollback: body.rollback,
+            usage: body.usage.unwrap_or_default(),
         },
         created_at_ms: record.created_at_ms,
         failed,

@@ -3,6 +3,7 @@
 
 mod advance;
 mod api;
+mod budget;
 mod config;
 mod dead_letter;
 mod error;
@@ -18,6 +19,8 @@ mod step;
 mod task;
 
 pub use api::Run;
+pub(crate) use budget::Meter;
+pub use budget::{Budget, BudgetKind, Usage};
 pub use config::{Resume, RunConfig};
 pub use error::RunError;
 pub use event::{Event, EventStream, PolicyEvent};

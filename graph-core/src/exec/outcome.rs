@@ -1,6 +1,6 @@
 use std::fmt;
 
-use super::{NodeFailure, RunHealth};
+use super::{BudgetKind, NodeFailure, RunHealth};
 use crate::checkpoint::CheckpointId;
 use crate::node::{Interrupt, TaskError};
 use crate::state::State;
@@ -37,6 +37,17 @@ pub enum Outcome {
         compensated: Vec<String>,
         /// Compensators that failed after their retries (the rollback went on).
         compensation_failures: Vec<NodeFailure>,
+    },
+    /// The run reached a limit of its [`Budget`](super::Budget) and stopped
+    /// between steps, everything so far checkpointed. Resume it with a larger
+    /// budget to go on.
+    BudgetExceeded {
+        /// Which limit.
+        budget: BudgetKind,
+        /// What the run had used: node runs, seconds or cost.
+        used: f64,
+        /// The limit, in the same unit.
+        limit: f64,
     },
 }
 

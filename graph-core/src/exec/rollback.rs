@@ -103,6 +103,7 @@ impl<S: State> Runner<'_, S> {
             durability: self.durability,
             breakers: self.breakers,
             events: &self.events,
+            meter: &self.meter,
         };
         let (_, result) = run_attempts(undo, &state, &env, 1, None, Vec::new(), false).await?;
         match result {

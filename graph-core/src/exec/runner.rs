@@ -2,12 +2,12 @@
 //! how each step's end is written down.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::dead_letter::letter_for;
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
-use super::{Event, NodeFailure, Outcome, RunConfig, RunError, RunHealth, RunResult};
+use super::{Budget, Event, Meter, NodeFailure, Outcome, RunConfig, RunError, RunHealth, RunResult, Usage};
 use crate::checkpoint::{
     CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
     RecordKind, RollbackBody, SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
@@ -43,6 +43,8 @@ pub(crate) struct Position<S: State> {
     pub(crate) completed: Vec<Completed<S>>,
     /// A rollback in progress or finished.
     pub(crate) rollback: Option<RollbackBody>,
+    /// What the run has used of its budget.
+    pub(crate) usage: Usage,
 }
 
 /// A completed node a rollback would undo.
@@ -88,6 +90,12 @@ pub(crate) struct Runner<'g, S: State> {
     /// Whether the thread had checkpoints before this run. A new thread has
     /// no dead letter to clear when it completes.
     pub(crate) restored: bool,
+    pub(crate) budget: Budget,
+    /// Where the run's nodes report cost and tokens.
+    pub(crate) meter: Arc<Meter>,
+    /// When this invocation started, and the running time before it.
+    pub(crate) started: Instant,
+    pub(crate) elapsed_before: u64,
 }
 
 impl<'g, S: State> Runner<'g, S> {
@@ -147,11 +155,16 @@ impl<'g, S: State> Runner<'g, S> {
                 health: RunHealth::default(),
                 completed: Vec::new(),
                 rollback: None,
+                usage: Usage::default(),
             },
             steps: 0,
             pulled: vec![false; graph.nodes.len()],
             states: Vec::new(),
             restored: false,
+            budget: config.budget,
+            meter: Arc::default(),
+            started: Instant::now(),
+            elapsed_before: 0,
             thread,
         })
     }
@@ -179,7 +192,12 @@ impl<'g, S: State> Runner<'g, S> {
                 self.flush_exit().await?;
                 return Err(RunError::StepLimit { thread: self.thread.to_string(), limit: self.step_limit });
             }
+            if let Some((budget, used, limit)) = self.budget.exceeded(&self.pos.usage) {
+                return self.finish(Outcome::BudgetExceeded { budget, used, limit }).await;
+            }
+            let fresh: Vec<usize> = (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect();
             let unsaved = self.execute().await?;
+            self.meter_step(&fresh);
             if let Some(outcome) = self.unfinished_outcome() {
                 if let Outcome::Failed { node, error } = &outcome {
                     if !self.pos.completed.is_empty() {
@@ -197,6 +215,18 @@ impl<'g, S: State> Runner<'g, S> {
                 return self.stop_for_human(&stop).await;
             }
         }
+    }
+
+    /// Adds to the usage what the step's `fresh` tasks (those run now) used:
+    /// their attempts, and the cost and tokens their nodes reported.
+    fn meter_step(&mut self, fresh: &[usize]) {
+        for &i in fresh {
+            if let Some(done) = &self.pos.done[i] {
+                let before = self.pos.pending[i].attempts;
+                self.pos.usage.steps += u64::from(done.attempts.saturating_sub(before).max(1));
+            }
+        }
+        self.meter.drain_into(&mut self.pos.usage);
     }
 
     /// The outcome of a step in which some task failed or was interrupted.
@@ -297,6 +327,7 @@ impl<'g, S: State> Runner<'g, S> {
         self.pos.writes = writes;
         self.pos.stop = stop;
         self.pos.stored = false;
+        self.pos.usage.elapsed_ms = self.elapsed_before + self.started.elapsed().as_millis() as u64;
         let Some(saver) = self.saver else { return Ok(()) };
         if self.durability == Durability::Exit {
             return Ok(());
@@ -328,6 +359,7 @@ impl<'g, S: State> Runner<'g, S> {
             .iter()
             .map(|c| Completion { node: self.graph.name(c.node).to_string(), checkpoint: c.checkpoint })
             .collect();
+        let metered = self.budget.is_limited();
         let pos = &mut self.pos;
         let delta_bytes: usize = pos.writes.iter().map(|w| w.update.len()).sum();
         match &state {
@@ -347,6 +379,7 @@ impl<'g, S: State> Runner<'g, S> {
             health: &pos.health,
             completed: &completed,
             rollback: pos.rollback.as_ref(),
+            usage: metered.then_some(&pos.usage),
         };
         Ok(CheckpointRecord {
             id: pos.checkpoint,
@@ -482,6 +515,7 @@ impl<'g, S: State> Runner<'g, S> {
         runner.next_id = latest.next();
         runner.last_stored = Some(runner.pos.checkpoint);
         runner.restored = true;
+        runner.elapsed_before = runner.pos.usage.elapsed_ms;
         Ok(runner)
     }
 

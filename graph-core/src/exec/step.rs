@@ -35,7 +35,7 @@ impl<S: State> Runner<'_, S> {
         let graph = self.graph;
         let thread = &self.thread;
         let events = &self.events;
-        let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
+        let (saver, durability, breakers, meter) = (self.saver, self.durability, self.breakers, &self.meter);
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -56,6 +56,7 @@ impl<S: State> Runner<'_, S> {
                 durability,
                 breakers,
                 events,
+                meter,
             };
             let input = task.input.as_ref().unwrap_or(state);
             async move { (i, run_task(task, input, env).await) }

@@ -11,7 +11,7 @@ use serde_json::Value;
 use tracing::Instrument;
 
 use super::event::EventSink;
-use super::{Event, PolicyEvent, RunError};
+use super::{Event, Meter, PolicyEvent, RunError};
 use crate::checkpoint::{
     CheckpointId, Checkpointer, Durability, GotoBody, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus, ViaBody,
     encode,
@@ -104,6 +104,7 @@ pub(crate) struct TaskEnv<'a, S: State> {
     pub(crate) durability: Durability,
     pub(crate) breakers: &'a Breakers,
     pub(crate) events: &'a EventSink<S>,
+    pub(crate) meter: &'a Arc<Meter>,
 }
 
 impl<S: State> TaskEnv<'_, S> {
@@ -260,6 +261,7 @@ async fn attempt_once<S: State>(
         last_error,
         resume,
         span: span.clone(),
+        meter: Some(Arc::clone(env.meter)),
     });
     // If this future is dropped mid-call (the run was cancelled), the
     // breaker hears of a failure, so a half-open trial never stays pending.

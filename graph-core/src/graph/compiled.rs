@@ -187,6 +187,12 @@ impl<S: State> CompiledGraph<S> {
         self
     }
 
+    /// The default budget of runs (default: none). See [`Budget`](crate::exec::Budget).
+    pub fn with_budget(mut self, budget: crate::exec::Budget) -> Self {
+        self.defaults.budget = budget;
+        self
+    }
+
     /// The default step limit of runs: a run that would start more super-steps
     /// than this in one invocation stops with an error (default 10,000).
     pub fn with_step_limit(mut self, limit: u64) -> Self {

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::{NodeError, NodeResult, TaskError};
 use crate::checkpoint::CheckpointId;
+use crate::exec::Meter;
 
 /// What a node knows about the task it runs as: thread, step, attempt, a stable
 /// idempotency key, a tracing span, and a way to ask a human for input.
@@ -23,6 +24,7 @@ pub struct Ctx {
     last_error: Option<TaskError>,
     span: tracing::Span,
     interrupts: Mutex<InterruptState>,
+    meter: Option<Arc<Meter>>,
 }
 
 #[derive(Default)]
@@ -46,6 +48,8 @@ pub(crate) struct CtxParts {
     pub(crate) last_error: Option<TaskError>,
     pub(crate) resume: Vec<Value>,
     pub(crate) span: tracing::Span,
+    /// Where the run's cost and tokens go (`None`: not counted).
+    pub(crate) meter: Option<Arc<Meter>>,
 }
 
 impl Ctx {
@@ -60,6 +64,7 @@ impl Ctx {
             last_error: parts.last_error,
             span: parts.span,
             interrupts: Mutex::new(InterruptState { resume: parts.resume, ..Default::default() }),
+            meter: parts.meter,
         }
     }
 
@@ -75,6 +80,7 @@ impl Ctx {
             attempt: 1,
             last_error: None,
             resume: Vec::new(),
+            meter: None,
             span: tracing::Span::none(),
         })
     }
@@ -107,6 +113,22 @@ impl Ctx {
     /// The attempt number, starting at 1.
     pub fn attempt(&self) -> u32 {
         self.attempt
+    }
+
+    /// Reports what this call cost (e.g. an LLM call's price in USD), for
+    /// the run's [`Budget`](crate::exec::Budget) and report. Non-positive and
+    /// non-finite amounts are ignored.
+    pub fn add_cost(&self, cost: f64) {
+        if let Some(meter) = &self.meter {
+            meter.add_cost(cost);
+        }
+    }
+
+    /// Reports tokens this call used.
+    pub fn add_tokens(&self, tokens: u64) {
+        if let Some(meter) = &self.meter {
+            meter.add_tokens(tokens);
+        }
     }
 
     /// The error of the previous attempt, so a retry can do something else
