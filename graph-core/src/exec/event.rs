@@ -77,6 +77,17 @@ pub enum Event<S: State> {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub enum PolicyEvent {
+    /// A node looped on the same input; `handler` runs in its place.
+    LoopHandled {
+        /// The step the handler runs in.
+        step: u64,
+        /// The looping node.
+        node: String,
+        /// The visits that made the loop.
+        visits: u32,
+        /// The node that runs instead.
+        handler: String,
+    },
     /// An attempt failed; the next follows after `delay`.
     Retrying {
         /// The step.

@@ -38,6 +38,15 @@ pub enum Outcome {
         /// Compensators that failed after their retries (the rollback went on).
         compensation_failures: Vec<NodeFailure>,
     },
+    /// A node was about to run for the loop limit's time on the same input
+    /// (see [`StateGraph::detect_loops`](crate::graph::StateGraph::detect_loops)).
+    /// It is still pending: a resume runs it again, with a fresh count.
+    LoopDetected {
+        /// The looping node.
+        node: String,
+        /// The visits that made the loop.
+        visits: u32,
+    },
     /// The run reached a limit of its [`Budget`](super::Budget) and stopped
     /// between steps, everything so far checkpointed. Resume it with a larger
     /// budget to go on.

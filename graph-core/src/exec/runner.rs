@@ -1,13 +1,18 @@
 //! A run in progress: its position in the thread, the super-step loop, and
 //! how each step's end is written down.
 
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use super::dead_letter::letter_for;
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
-use super::{Budget, Event, Meter, NodeFailure, Outcome, RunConfig, RunError, RunHealth, RunResult, Usage};
+use super::{
+    Budget, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunResult, Usage,
+};
 use crate::checkpoint::{
     CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
     RecordKind, RollbackBody, SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
@@ -96,6 +101,8 @@ pub(crate) struct Runner<'g, S: State> {
     /// When this invocation started, and the running time before it.
     pub(crate) started: Instant,
     pub(crate) elapsed_before: u64,
+    /// With loop detection: visits in this invocation by (node, input hash).
+    pub(crate) visits: HashMap<(NodeId, u64), u32>,
 }
 
 impl<'g, S: State> Runner<'g, S> {
@@ -165,6 +172,7 @@ impl<'g, S: State> Runner<'g, S> {
             meter: Arc::default(),
             started: Instant::now(),
             elapsed_before: 0,
+            visits: HashMap::new(),
             thread,
         })
     }
@@ -184,6 +192,8 @@ impl<'g, S: State> Runner<'g, S> {
     /// Runs super-steps until the run completes, fails, stops for a human, or
     /// hits its step limit.
     pub(crate) async fn drive(mut self) -> Result<RunResult<S>, RunError> {
+        // The tasks the run starts with are first visits: they cannot loop yet.
+        self.check_loops()?;
         loop {
             if self.pos.pending.is_empty() {
                 return self.finish(Outcome::Completed).await;
@@ -209,12 +219,60 @@ impl<'g, S: State> Runner<'g, S> {
             }
             let (writes, ran) = self.advance()?;
             self.steps += 1;
+            let looped = self.check_loops()?;
             let stop = self.stop_at(&ran);
             self.write_checkpoint(Source::Step, writes, stop.clone()).await?;
+            if let Some((node, visits)) = looped {
+                return self.finish(Outcome::LoopDetected { node, visits }).await;
+            }
             if let Some(stop) = stop {
                 return self.stop_for_human(&stop).await;
             }
         }
+    }
+
+    /// Counts the visits of the pending tasks (node and a hash of the input
+    /// each reads). A task at the loop limit is replaced by the loop handler;
+    /// without one, returns the looping node and the limit: the run ends.
+    fn check_loops(&mut self) -> Result<Option<(String, u32)>, RunError> {
+        let Some(guard) = self.graph.loops else { return Ok(None) };
+        for i in 0..self.pos.pending.len() {
+            let task = &self.pos.pending[i];
+            if self.pos.done[i].is_some() || !task.resume.is_empty() {
+                continue; // finished, or answering an interrupt: not a new visit
+            }
+            let input = self.encode_value(task.input.as_ref().unwrap_or(&self.pos.state), "loop check input")?;
+            let mut hasher = DefaultHasher::new();
+            input.hash(&mut hasher);
+            let node = task.node;
+            let count = self.visits.entry((node, hasher.finish())).or_insert(0);
+            *count += 1;
+            if *count < guard.visits {
+                continue;
+            }
+            let name = self.graph.name(node).to_string();
+            match guard.handler {
+                Some(handler) if handler != node => {
+                    *count = 0;
+                    tracing::warn!(node = %name, visits = guard.visits, "loop detected: the loop handler runs instead");
+                    let handler_name = self.graph.name(handler).to_string();
+                    self.emit(|| {
+                        Event::Policy(PolicyEvent::LoopHandled {
+                            step: self.pos.step + 1,
+                            node: name,
+                            visits: guard.visits,
+                            handler: handler_name,
+                        })
+                    });
+                    self.pos.pending[i] = Task::pull(handler);
+                }
+                _ => {
+                    tracing::warn!(node = %name, visits = guard.visits, "loop detected: the run stops");
+                    return Ok(Some((name, guard.visits)));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Adds to the usage what the step's `fresh` tasks (those run now) used:

@@ -33,6 +33,9 @@ pub struct StateGraph<S: State> {
     pub(crate) breaker_configs: Vec<(String, BreakerConfig)>,
     /// Join targets that run even when some of their sources were skipped.
     pub(crate) partial_ok: Vec<String>,
+    /// Loop detection: the visits that make a loop, and where a loop goes.
+    pub(crate) loop_visits: Option<u32>,
+    pub(crate) loop_handler: Option<String>,
     pub(crate) errors: Vec<BuildError>,
 }
 
@@ -57,6 +60,8 @@ impl<S: State> Default for StateGraph<S> {
             default_timeout: None,
             breaker_configs: Vec::new(),
             partial_ok: Vec::new(),
+            loop_visits: None,
+            loop_handler: None,
             errors: Vec::new(),
         }
     }
@@ -191,6 +196,28 @@ impl<S: State> StateGraph<S> {
     pub fn partial_ok(mut self, target: impl IntoNodeRef<S>) -> Self {
         let name = self.register(target.into_node_ref());
         self.partial_ok.push(name);
+        self
+    }
+
+    /// Loop detection: a node about to run for the `visits`-th time in one
+    /// invocation on the same input (a hash of the state it reads) ends the
+    /// run with [`Outcome::LoopDetected`](crate::exec::Outcome::LoopDetected)
+    /// instead, or goes to the [`on_loop`](Self::on_loop) handler. A loop that
+    /// changes the state each time is not one. `visits` is at least 2.
+    pub fn detect_loops(mut self, visits: u32) -> Self {
+        self.loop_visits = Some(visits.max(2));
+        self
+    }
+
+    /// Where a detected loop goes: `handler` runs in place of the looping
+    /// node (it sees the state, and goes on by its own edges), e.g. to add
+    /// "you are looping" to the prompt or to escalate to a human. Turns loop
+    /// detection on at 3 visits unless [`detect_loops`](Self::detect_loops)
+    /// says otherwise.
+    pub fn on_loop(mut self, handler: impl IntoNodeRef<S>) -> Self {
+        let name = self.register(handler.into_node_ref());
+        self.loop_handler = Some(name);
+        self.loop_visits.get_or_insert(3);
         self
     }
 

@@ -96,6 +96,15 @@ pub(crate) struct GraphInner<S: State> {
     pub(crate) reach: Vec<bool>,
     /// Threads with a run in progress in this process.
     pub(crate) active: Mutex<HashSet<String>>,
+    pub(crate) loops: Option<LoopGuard>,
+}
+
+/// Loop detection: how many visits on the same input make a loop, and the
+/// node that runs instead (else the run ends).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LoopGuard {
+    pub(crate) visits: u32,
+    pub(crate) handler: Option<NodeId>,
 }
 
 impl<S: State> GraphInner<S> {
@@ -328,6 +337,8 @@ impl<S: State> CompiledGraph<S> {
             graph.interrupt_before.iter().map(|n| resolve(n, "interrupt_before")).collect::<Result<Vec<_>, _>>()?;
         let interrupt_after =
             graph.interrupt_after.iter().map(|n| resolve(n, "interrupt_after")).collect::<Result<Vec<_>, _>>()?;
+        let handler = graph.loop_handler.as_deref().map(|n| resolve(n, "loop handler")).transpose()?;
+        let loops = graph.loop_visits.map(|visits| LoopGuard { visits, handler });
 
         let mut overrides: Vec<NodePolicy<S>> = graph.nodes.iter().map(|_| NodePolicy::default()).collect();
         for (name, policy) in graph.policies {
@@ -360,7 +371,7 @@ impl<S: State> CompiledGraph<S> {
             };
             nodes.push(CompiledNode { name, func: spec.func, routing, policy });
         }
-        let layout = layout(&nodes, &start, &routers, &joins);
+        let layout = layout(&nodes, &start, &routers, &joins, handler);
         check(&layout, |id| &nodes[id].name)?;
         let reach = reachability(&nodes, &routers, &joins);
         let breakers = Breakers::new();
@@ -380,6 +391,7 @@ impl<S: State> CompiledGraph<S> {
                 layout,
                 reach,
                 active: Mutex::new(HashSet::new()),
+                loops,
             }),
             saver: None,
             breakers: Arc::new(breakers),

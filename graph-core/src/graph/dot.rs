@@ -76,6 +76,7 @@ impl<S: State> CompiledGraph<S> {
                 EdgeKind::Compensate => {
                     " [style=dashed, color=\"#cf222e\", fontcolor=\"#cf222e\", arrowhead=empty, label=\"compensate\", constraint=false]".to_owned()
                 }
+                EdgeKind::Loop => " [style=dotted, color=\"#9a6700\", label=\"on loop\"]".to_owned(),
             };
             let _ = writeln!(out, "  v{} -> v{}{attrs};", e.source().index(), e.target().index());
         }

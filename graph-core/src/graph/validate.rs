@@ -35,6 +35,8 @@ pub(crate) enum EdgeKind {
     Fallback,
     /// From a node to the node that undoes it on rollback.
     Compensate,
+    /// From START to the loop handler, which may run in place of any node.
+    Loop,
 }
 
 // Vertex 0 is START, vertex 1 is END, then one per node, then one per join.
@@ -56,6 +58,7 @@ pub(crate) fn layout<S: State>(
     start: &Routing,
     routers: &[CompiledRouter<S>],
     joins: &[CompiledJoin],
+    loop_handler: Option<NodeId>,
 ) -> DiGraph<Vertex, EdgeKind> {
     let mut g = DiGraph::with_capacity(2 + nodes.len() + joins.len(), 0);
     g.add_node(Vertex::Start);
@@ -95,6 +98,9 @@ pub(crate) fn layout<S: State>(
         if let Some(undo) = node.policy.compensate {
             g.add_edge(node_vertex(id), node_vertex(undo), EdgeKind::Compensate);
         }
+    }
+    if let Some(handler) = loop_handler {
+        g.add_edge(start_vertex(), node_vertex(handler), EdgeKind::Loop);
     }
     g
 }
