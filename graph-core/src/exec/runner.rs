@@ -11,7 +11,8 @@ use super::dead_letter::letter_for;
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
 use super::{
-    Budget, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunResult, Usage,
+    Budget, BudgetKind, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunResult,
+    Usage,
 };
 use crate::checkpoint::{
     CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
@@ -202,7 +203,7 @@ impl<'g, S: State> Runner<'g, S> {
                 self.flush_exit().await?;
                 return Err(RunError::StepLimit { thread: self.thread.to_string(), limit: self.step_limit });
             }
-            if let Some((budget, used, limit)) = self.budget.exceeded(&self.pos.usage) {
+            if let Some((budget, used, limit)) = self.over_budget() {
                 return self.finish(Outcome::BudgetExceeded { budget, used, limit }).await;
             }
             let fresh: Vec<usize> = (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect();
@@ -273,6 +274,14 @@ impl<'g, S: State> Runner<'g, S> {
             }
         }
         Ok(None)
+    }
+
+    /// The limit of the run's budget its usage has reached, if any.
+    fn over_budget(&self) -> Option<(BudgetKind, f64, f64)> {
+        if !self.budget.is_limited() {
+            return None;
+        }
+        self.budget.exceeded(&self.pos.usage)
     }
 
     /// Adds to the usage what the step's `fresh` tasks (those run now) used:
@@ -385,7 +394,9 @@ impl<'g, S: State> Runner<'g, S> {
         self.pos.writes = writes;
         self.pos.stop = stop;
         self.pos.stored = false;
-        self.pos.usage.elapsed_ms = self.elapsed_before + self.started.elapsed().as_millis() as u64;
+        if self.budget.is_limited() {
+            self.pos.usage.elapsed_ms = self.elapsed_before + self.started.elapsed().as_millis() as u64;
+        }
         let Some(saver) = self.saver else { return Ok(()) };
         if self.durability == Durability::Exit {
             return Ok(());
