@@ -40,13 +40,13 @@ pub(crate) async fn restore<S: State>(
 
 /// The position at `record`. When `parent` holds the state at the record's
 /// parent (as when walking a history oldest first), a delta is applied on it
-/// instead of replaying the chain from its snapshot.
+/// instead of replaying the chain from its snapshot; it is consumed either way.
 pub(crate) async fn restore_record<S: State>(
     graph: &GraphInner<S>,
     saver: &dyn Checkpointer,
     thread: &str,
     record: CheckpointRecord,
-    parent: Option<(CheckpointId, &S, Compaction)>,
+    parent: Option<(CheckpointId, S, Compaction)>,
 ) -> Result<Restored<S>, RunError> {
     let id = record.id;
     let corrupt = |at: CheckpointId, reason: &str| CheckpointError::corrupt(thread, Some(at), reason);
@@ -58,9 +58,9 @@ pub(crate) async fn restore_record<S: State>(
     let mut previous: Option<CheckpointId> = None;
     let mut chain = match (record.kind, record.parent) {
         (RecordKind::Snapshot, _) => Vec::new(),
-        (RecordKind::Delta, Some(p)) if parent.is_some_and(|(known, _, _)| known == p) => {
+        (RecordKind::Delta, Some(p)) if parent.as_ref().is_some_and(|(known, _, _)| *known == p) => {
             if let Some((known, known_state, known_compaction)) = parent {
-                state = Some(known_state.clone());
+                state = Some(known_state);
                 compaction = known_compaction;
                 previous = Some(known);
             }

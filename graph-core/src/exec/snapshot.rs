@@ -1,7 +1,6 @@
 //! Time travel: a thread's state at any checkpoint, its history, and writing
 //! a new checkpoint as if a node had written it.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use super::load::{Restored, restore, restore_record};
@@ -192,13 +191,14 @@ impl<S: State> CompiledGraph<S> {
         let saver = self.saver_for("history")?;
         let records = saver.history(thread, query).await?;
         // Rebuild oldest first, so a delta applies on its parent's state
-        // instead of replaying its chain.
-        let mut known: HashMap<CheckpointId, (S, Compaction)> = HashMap::new();
+        // (almost always the record just rebuilt) instead of replaying its
+        // chain; the first record of a branch replays its chain.
+        let mut previous: Option<(CheckpointId, S, Compaction)> = None;
         let mut snapshots = Vec::with_capacity(records.len());
         for record in records.into_iter().rev() {
-            let parent = record.parent.and_then(|p| known.get(&p).map(|(s, c)| (p, s, *c)));
+            let parent = previous.take().filter(|(id, _, _)| record.parent == Some(*id));
             let restored = restore_record(&self.inner, saver, thread, record, parent).await?;
-            known.insert(restored.pos.checkpoint, (restored.pos.state.clone(), restored.pos.compaction));
+            previous = Some((restored.pos.checkpoint, restored.pos.state.clone(), restored.pos.compaction));
             snapshots.push(view(&self.inner, restored));
         }
         snapshots.reverse();
