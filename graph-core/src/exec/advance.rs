@@ -18,7 +18,8 @@ pub(crate) type Routed<S> = (Option<NodeId>, Vec<Goto<S>>);
 impl<S: State> Runner<'_, S> {
     /// Ends a step whose tasks all succeeded: checks that no two tasks wrote
     /// one exclusive field, applies the updates in task order, and computes the
-    /// next step's tasks. Returns the step's writes and the nodes that ran.
+    /// next step's tasks. Returns the step's writes and, when the run stops
+    /// after some node, the nodes that ran.
     pub(crate) fn advance(&mut self) -> Result<(Vec<Write>, Vec<NodeId>), RunError> {
         let step = self.pos.step + 1;
         let tasks = mem::take(&mut self.pos.pending);
@@ -80,7 +81,11 @@ impl<S: State> Runner<'_, S> {
                 completed.state = Some(state.clone());
             }
         }
-        let ran = routed.iter().filter_map(|(node, _)| *node).collect();
+        // The nodes that ran matter only to `interrupt_after`.
+        let ran = match self.after.contains(&true) {
+            true => routed.iter().filter_map(|(node, _)| *node).collect(),
+            false => Vec::new(),
+        };
         let mut next = self.route(Vec::new(), routed)?;
         if !dropped.is_empty() {
             self.skip_after(step, &dropped, &mut next);
@@ -195,7 +200,9 @@ impl<S: State> Runner<'_, S> {
         for task in keep {
             next.keep(task);
         }
-        let mut sources: Vec<Option<NodeId>> = Vec::with_capacity(routed.len());
+        // A buffer kept across steps: routing allocates nothing it can reuse.
+        let mut sources = mem::take(&mut self.sources);
+        sources.clear();
         for (source, goto) in routed {
             for &target in &self.graph.routing(source).edges {
                 if let Target::Node(id) = target {
@@ -221,6 +228,7 @@ impl<S: State> Runner<'_, S> {
                 }
             }
         }
+        self.sources = sources;
         Ok(next.finish())
     }
 }

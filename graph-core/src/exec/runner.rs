@@ -102,6 +102,8 @@ pub(crate) struct Runner<'g, S: State> {
     /// When this invocation started, and the running time before it.
     pub(crate) started: Instant,
     pub(crate) elapsed_before: u64,
+    /// Scratch for routing: the nodes a step's routes start from.
+    pub(crate) sources: Vec<Option<NodeId>>,
     /// With loop detection: visits in this invocation by (node, input hash).
     pub(crate) visits: HashMap<(NodeId, u64), u32>,
 }
@@ -174,6 +176,7 @@ impl<'g, S: State> Runner<'g, S> {
             started: Instant::now(),
             elapsed_before: 0,
             visits: HashMap::new(),
+            sources: Vec::new(),
             thread,
         })
     }
@@ -206,9 +209,15 @@ impl<'g, S: State> Runner<'g, S> {
             if let Some((budget, used, limit)) = self.over_budget() {
                 return self.finish(Outcome::BudgetExceeded { budget, used, limit }).await;
             }
-            let fresh: Vec<usize> = (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect();
+            // Usage is counted for a budget only: nothing to do without one.
+            let fresh: Vec<usize> = match self.budget.is_limited() {
+                true => (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect(),
+                false => Vec::new(),
+            };
             let unsaved = self.execute().await?;
-            self.meter_step(&fresh);
+            if self.budget.is_limited() {
+                self.meter_step(&fresh);
+            }
             if let Some(outcome) = self.unfinished_outcome() {
                 if let Outcome::Failed { node, error } = &outcome {
                     if !self.pos.completed.is_empty() {

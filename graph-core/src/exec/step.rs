@@ -25,17 +25,23 @@ impl<S: State> Runner<'_, S> {
     /// recorded yet: the last to finish, which the step's checkpoint absorbs.
     pub(crate) async fn execute(&mut self) -> Result<Vec<usize>, RunError> {
         let step = self.pos.step + 1;
-        let runnable: Vec<usize> = (0..self.pos.pending.len()).filter(|&i| self.pos.done[i].is_none()).collect();
+        // One task to run (the common case of a chain): no list needed.
+        let runnable: Vec<usize> = match self.pos.done[..] {
+            [None] => Vec::new(),
+            _ => (0..self.pos.pending.len()).filter(|&i| self.pos.done[i].is_none()).collect(),
+        };
+        let only = matches!(self.pos.done[..], [None]);
         self.emit(|| Event::StepStarted {
             step,
             nodes: self.pos.pending.iter().map(|t| Arc::clone(self.graph.name(t.node))).collect(),
         });
         let encode = self.encodes();
-        let early = encode && runnable.len() > 1;
+        let early = encode && !only && runnable.len() > 1;
         let graph = self.graph;
         let thread = &self.thread;
         let events = &self.events;
-        let (saver, durability, breakers, meter) = (self.saver, self.durability, self.breakers, &self.meter);
+        let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
+        let meter = self.budget.is_limited().then_some(&self.meter);
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -83,8 +89,8 @@ impl<S: State> Runner<'_, S> {
             Ok::<(), RunError>(())
         };
 
-        if let [only] = runnable[..] {
-            let (i, result) = start(only).await;
+        if only {
+            let (i, result) = start(0).await;
             finish(i, result, done)?;
             return Ok(vec![i]);
         }

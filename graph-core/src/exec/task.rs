@@ -104,7 +104,8 @@ pub(crate) struct TaskEnv<'a, S: State> {
     pub(crate) durability: Durability,
     pub(crate) breakers: &'a Breakers,
     pub(crate) events: &'a EventSink<S>,
-    pub(crate) meter: &'a Arc<Meter>,
+    /// Where nodes report cost (`None`: the run has no budget to count for).
+    pub(crate) meter: Option<&'a Arc<Meter>>,
 }
 
 impl<S: State> TaskEnv<'_, S> {
@@ -261,7 +262,7 @@ async fn attempt_once<S: State>(
         last_error,
         resume,
         span: span.clone(),
-        meter: Some(Arc::clone(env.meter)),
+        meter: env.meter.map(Arc::clone),
     });
     // If this future is dropped mid-call (the run was cancelled), the
     // breaker hears of a failure, so a half-open trial never stays pending.

@@ -116,8 +116,8 @@ impl Ctx {
     }
 
     /// Reports what this call cost (e.g. an LLM call's price in USD), for
-    /// the run's [`Budget`](crate::exec::Budget) and report. Non-positive and
-    /// non-finite amounts are ignored.
+    /// the run's [`Budget`](crate::exec::Budget). Non-positive and non-finite
+    /// amounts are ignored, as is everything in a run without a budget.
     pub fn add_cost(&self, cost: f64) {
         if let Some(meter) = &self.meter {
             meter.add_cost(cost);
