@@ -269,24 +269,20 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     }
 }
 
-/// The postcard value after the format byte, which must be one of `formats`.
+/// The postcard value after the format byte (which the caller has checked).
 fn decode<T: DeserializeOwned>(
     thread: &str,
     checkpoint: CheckpointId,
     bytes: &[u8],
     what: &str,
-) -> Result<(u8, T), CheckpointError> {
+) -> Result<T, CheckpointError> {
     let corrupt = |reason: String| CheckpointError::corrupt(thread, Some(checkpoint), reason);
-    let Some((&format, rest)) = bytes.split_first() else {
+    let Some((_, rest)) = bytes.split_first() else {
         return Err(corrupt(format!("{what} body is empty")));
     };
     let (value, tail) =
         postcard::take_from_bytes(rest).map_err(|e| corrupt(format!("{what} body does not decode: {e}")))?;
-    if tail.is_empty() {
-        Ok((format, value))
-    } else {
-        Err(corrupt(format!("{what} body has {} trailing bytes", tail.len())))
-    }
+    if tail.is_empty() { Ok(value) } else { Err(corrupt(format!("{what} body has {} trailing bytes", tail.len()))) }
 }
 
 fn unknown_format(thread: &str, checkpoint: CheckpointId, what: &str, format: Option<&u8>) -> CheckpointError {
@@ -303,8 +299,8 @@ pub(crate) fn decode_checkpoint(
     bytes: &[u8],
 ) -> Result<CheckpointBody, CheckpointError> {
     match bytes.first() {
-        Some(&FORMAT) => decode::<Stored>(thread, checkpoint, bytes, "checkpoint").map(|(_, b)| b.into()),
-        Some(&FORMAT_2) => decode(thread, checkpoint, bytes, "checkpoint").map(|(_, b)| b),
+        Some(&FORMAT) => decode::<Stored>(thread, checkpoint, bytes, "checkpoint").map(CheckpointBody::from),
+        Some(&FORMAT_2) => decode(thread, checkpoint, bytes, "checkpoint"),
         other => Err(unknown_format(thread, checkpoint, "checkpoint", other)),
     }
 }
@@ -312,7 +308,7 @@ pub(crate) fn decode_checkpoint(
 pub(crate) fn decode_task(thread: &str, checkpoint: CheckpointId, bytes: &[u8]) -> Result<TaskBody, CheckpointError> {
     match bytes.first() {
         // Task bodies are the same in both formats.
-        Some(&FORMAT | &FORMAT_2) => decode(thread, checkpoint, bytes, "task").map(|(_, b)| b),
+        Some(&FORMAT | &FORMAT_2) => decode(thread, checkpoint, bytes, "task"),
         other => Err(unknown_format(thread, checkpoint, "task", other)),
     }
 }

@@ -82,10 +82,8 @@ impl<S: State> Runner<'_, S> {
             }
         }
         // The nodes that ran matter only to `interrupt_after`.
-        let ran = match self.after.contains(&true) {
-            true => routed.iter().filter_map(|(node, _)| *node).collect(),
-            false => Vec::new(),
-        };
+        let ran =
+            if self.after.contains(&true) { routed.iter().filter_map(|(node, _)| *node).collect() } else { Vec::new() };
         let mut next = self.route(Vec::new(), routed)?;
         if !dropped.is_empty() {
             self.skip_after(step, &dropped, &mut next);

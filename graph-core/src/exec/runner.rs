@@ -210,12 +210,14 @@ impl<'g, S: State> Runner<'g, S> {
                 return self.finish(Outcome::BudgetExceeded { budget, used, limit }).await;
             }
             // Usage is counted for a budget only: nothing to do without one.
-            let fresh: Vec<usize> = match self.budget.is_limited() {
-                true => (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect(),
-                false => Vec::new(),
+            let metered = self.budget.is_limited();
+            let fresh: Vec<usize> = if metered {
+                (0..self.pos.done.len()).filter(|&i| self.pos.done[i].is_none()).collect()
+            } else {
+                Vec::new()
             };
             let unsaved = self.execute().await?;
-            if self.budget.is_limited() {
+            if metered {
                 self.meter_step(&fresh);
             }
             if let Some(outcome) = self.unfinished_outcome() {

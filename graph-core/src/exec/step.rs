@@ -26,17 +26,18 @@ impl<S: State> Runner<'_, S> {
     pub(crate) async fn execute(&mut self) -> Result<Vec<usize>, RunError> {
         let step = self.pos.step + 1;
         // One task to run (the common case of a chain): no list needed.
-        let runnable: Vec<usize> = match self.pos.done[..] {
-            [None] => Vec::new(),
-            _ => (0..self.pos.pending.len()).filter(|&i| self.pos.done[i].is_none()).collect(),
-        };
         let only = matches!(self.pos.done[..], [None]);
+        let runnable: Vec<usize> = if only {
+            Vec::new()
+        } else {
+            (0..self.pos.pending.len()).filter(|&i| self.pos.done[i].is_none()).collect()
+        };
         self.emit(|| Event::StepStarted {
             step,
             nodes: self.pos.pending.iter().map(|t| Arc::clone(self.graph.name(t.node))).collect(),
         });
         let encode = self.encodes();
-        let early = encode && !only && runnable.len() > 1;
+        let early = encode && runnable.len() > 1;
         let graph = self.graph;
         let thread = &self.thread;
         let events = &self.events;
