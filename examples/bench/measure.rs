@@ -79,6 +79,41 @@ impl Latencies {
     }
 }
 
+/// How many times the W1 jobs run their timed section. One section of W1
+/// lasts about 25 ms (the hand-written loop 3 ms), short enough that a
+/// fresh process's first one swings by up to 40 % (cold caches, heap still
+/// growing); the median of five is steady. Every section's output is verified.
+pub(crate) const TIMED_LOOPS: usize = 5;
+
+/// The seconds of repeated timed sections (at least one).
+pub(crate) struct Loops {
+    seconds: Vec<f64>,
+}
+
+impl Loops {
+    /// The sections' times, in the order they ran.
+    pub(crate) fn new(seconds: Vec<f64>) -> Self {
+        assert!(!seconds.is_empty(), "no timed loops");
+        Self { seconds }
+    }
+
+    /// The median section's seconds: what `steps_per_sec` reports.
+    pub(crate) fn median(&self) -> f64 {
+        let mut sorted = self.seconds.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
+    }
+
+    /// The report for `steps` per section, its rate from the median section,
+    /// with every section's time and the first section's rate beside it.
+    pub(crate) fn report(&self, workload: &str, variant: &str, steps: u64) -> Report {
+        Report::new(workload, variant, steps, self.median())
+            .with("loop_seconds", self.seconds.iter().map(|s| round(*s, 6)).collect::<Vec<_>>())
+            .with("first_loop_steps_per_sec", round(steps as f64 / self.seconds[0], 1))
+    }
+}
+
 /// One job's result line: the common fields, then the job's own.
 pub(crate) struct Report {
     fields: Map<String, Value>,

@@ -11,8 +11,8 @@ use super::load::{Restored, restore};
 use super::runner::Runner;
 use super::{Budget, Resume, RunConfig, RunError, RunResult};
 use crate::checkpoint::{
-    CheckpointId, Checkpointer, Durability, EXTERNAL_TASK, Source, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus,
-    Write, encode,
+    CheckpointId, Checkpointer, Durability, EXTERNAL_TASK, Source, Stop, TaskBody, TaskOutcomeBody, TaskRecord,
+    TaskStatus, Write, encode,
 };
 use crate::graph::{CompiledGraph, GraphInner, START};
 use crate::node::InterruptId;
@@ -166,7 +166,9 @@ async fn execute<S: State>(
     let saver = graph.saver.as_deref();
     let _active = saver.map(|_| ActiveThread::acquire(inner, &thread)).transpose()?;
     let thread: Arc<str> = thread.into();
-    match start {
+    // The runner lives here and the steps borrow it, so the run's future
+    // holds one runner: it is moved a few times per invocation.
+    let (mut runner, next) = match start {
         Start::Input(input) => {
             let latest = match saver {
                 Some(saver) => restore(inner, saver, &thread, from).await?,
@@ -203,10 +205,11 @@ async fn execute<S: State>(
             runner.set_pending(next);
             let stop = runner.stop_at(&[]);
             runner.write_checkpoint(Source::Input, writes, stop.clone()).await?;
-            match stop {
-                Some(stop) => runner.stop_for_human(&stop).await,
-                None => runner.drive().await,
-            }
+            let next = match stop {
+                Some(stop) => Next::Stop(stop),
+                None => Next::Steps,
+            };
+            (runner, next)
         }
         Start::Resume(resume) => {
             let saver = saver.ok_or(RunError::NoCheckpointer { operation: "resume" })?;
@@ -219,23 +222,42 @@ async fn execute<S: State>(
             let rolling_back = base.pos.rollback.as_ref().is_some_and(|r| !r.remaining.is_empty());
             if rolling_back && at == latest.id {
                 let runner = Runner::from_restored(graph, thread, &config, events, base, latest.id)?;
-                return runner.continue_rollback().await;
+                (runner, Next::Rollback)
+            } else {
+                if base.pos.pending.is_empty() {
+                    return Err(RunError::NotResumable { thread: thread.to_string() });
+                }
+                let answered = attach_resume(inner, &thread, &mut base, resume)?;
+                if !answered.is_empty() && at == latest.id {
+                    saver.put_tasks(&thread, answered, Durability::Sync).await?;
+                }
+                let mut runner = Runner::from_restored(graph, thread, &config, events, base, latest.id)?;
+                if at != latest.id {
+                    let writes = runner.absorb_successes()?;
+                    runner.write_checkpoint(Source::Fork { from: at }, writes, None).await?;
+                }
+                (runner, Next::Steps)
             }
-            if base.pos.pending.is_empty() {
-                return Err(RunError::NotResumable { thread: thread.to_string() });
-            }
-            let answered = attach_resume(inner, &thread, &mut base, resume)?;
-            if !answered.is_empty() && at == latest.id {
-                saver.put_tasks(&thread, answered, Durability::Sync).await?;
-            }
-            let mut runner = Runner::from_restored(graph, thread, &config, events, base, latest.id)?;
-            if at != latest.id {
-                let writes = runner.absorb_successes()?;
-                runner.write_checkpoint(Source::Fork { from: at }, writes, None).await?;
-            }
-            runner.drive().await
         }
-    }
+    };
+    let outcome = match next {
+        Next::Steps => runner.drive().await?,
+        Next::Stop(stop) => runner.interrupted(&stop),
+        Next::Rollback => Box::pin(runner.continue_rollback()).await?,
+    };
+    let checkpoint = runner.close(&outcome).await?;
+    Ok(runner.into_result(outcome, checkpoint))
+}
+
+/// What a run does once its runner is ready.
+enum Next {
+    /// Runs super-steps.
+    Steps,
+    /// Stops for a human before any step (an `interrupt_before` on the
+    /// first nodes).
+    Stop(Stop),
+    /// Goes on with a rollback that a crash interrupted.
+    Rollback,
 }
 
 /// The id of the thread's newest checkpoint, given a restored one.

@@ -16,6 +16,8 @@ pub struct RunConfig {
     pub(crate) interrupt_before: Option<Vec<String>>,
     pub(crate) interrupt_after: Option<Vec<String>>,
     pub(crate) budget: Budget,
+    /// Record per-task metrics (see [`metrics`](super::metrics)).
+    pub(crate) metrics: bool,
 }
 
 impl Default for RunConfig {
@@ -26,6 +28,7 @@ impl Default for RunConfig {
             interrupt_before: None,
             interrupt_after: None,
             budget: Budget::new(),
+            metrics: false,
         }
     }
 }

@@ -12,6 +12,7 @@ mod event;
 mod health;
 pub mod inspect;
 mod load;
+pub mod metrics;
 mod outcome;
 mod rollback;
 mod runner;

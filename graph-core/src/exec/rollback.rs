@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::load::restore;
 use super::runner::Runner;
 use super::task::{Attempts, TaskEnv, run_attempts};
-use super::{Event, NodeFailure, Outcome, PolicyEvent, RunError, RunResult};
+use super::{Event, NodeFailure, Outcome, PolicyEvent, RunError};
 use crate::checkpoint::{Completion, EXTERNAL_TASK, RollbackBody, Source, Write};
 use crate::node::{ErrorKind, TaskError};
 use crate::state::State;
@@ -16,7 +16,7 @@ use crate::state::State;
 impl<S: State> Runner<'_, S> {
     /// Starts rolling back after `failed_node` failed critically: the step's
     /// tasks are abandoned, and the completed nodes are undone newest first.
-    pub(crate) async fn roll_back(mut self, failed_node: String, error: TaskError) -> Result<RunResult<S>, RunError> {
+    pub(crate) async fn roll_back(&mut self, failed_node: String, error: TaskError) -> Result<Outcome, RunError> {
         tracing::warn!(node = %failed_node, %error, "critical failure: rolling back");
         let completed = mem::take(&mut self.pos.completed);
         let remaining = completed
@@ -32,9 +32,9 @@ impl<S: State> Runner<'_, S> {
         self.continue_rollback().await
     }
 
-    /// Runs the remaining compensators, checkpointing after each, and ends
-    /// the run `RolledBack`.
-    pub(crate) async fn continue_rollback(mut self) -> Result<RunResult<S>, RunError> {
+    /// Runs the remaining compensators, checkpointing after each. Returns
+    /// the run's outcome, `RolledBack`.
+    pub(crate) async fn continue_rollback(&mut self) -> Result<Outcome, RunError> {
         loop {
             let Some(rollback) = self.pos.rollback.as_ref() else {
                 return Err(RunError::NotResumable { thread: self.thread.to_string() });
@@ -54,13 +54,12 @@ impl<S: State> Runner<'_, S> {
         let Some(rollback) = self.pos.rollback.clone() else {
             return Err(RunError::NotResumable { thread: self.thread.to_string() });
         };
-        let outcome = Outcome::RolledBack {
+        Ok(Outcome::RolledBack {
             failed_node: rollback.failed_node,
             error: rollback.error,
             compensated: rollback.compensated,
             compensation_failures: rollback.failures,
-        };
-        self.finish(outcome).await
+        })
     }
 
     /// Undoes one completed node: its compensator runs (with its own retry

@@ -97,6 +97,8 @@ pub(crate) struct Runner<'g, S: State> {
     /// no dead letter to clear when it completes.
     pub(crate) restored: bool,
     pub(crate) budget: Budget,
+    /// Record per-task metrics.
+    pub(crate) metrics: bool,
     /// Where the run's nodes report cost and tokens.
     pub(crate) meter: Arc<Meter>,
     /// When this invocation started, and the running time before it.
@@ -172,6 +174,7 @@ impl<'g, S: State> Runner<'g, S> {
             states: Vec::new(),
             restored: false,
             budget: config.budget,
+            metrics: config.metrics,
             meter: Arc::default(),
             started: Instant::now(),
             elapsed_before: 0,
@@ -194,20 +197,24 @@ impl<'g, S: State> Runner<'g, S> {
     }
 
     /// Runs super-steps until the run completes, fails, stops for a human, or
-    /// hits its step limit.
-    pub(crate) async fn drive(mut self) -> Result<RunResult<S>, RunError> {
+    /// hits its step limit. Returns how the run ends; the caller
+    /// [`close`](Self::close)s it.
+    ///
+    /// Everything here borrows the runner and a rollback runs boxed, so this
+    /// future stays small: it is moved a few times per invocation.
+    pub(crate) async fn drive(&mut self) -> Result<Outcome, RunError> {
         // The tasks the run starts with are first visits: they cannot loop yet.
         self.check_loops()?;
-        loop {
+        let outcome = loop {
             if self.pos.pending.is_empty() {
-                return self.finish(Outcome::Completed).await;
+                break Outcome::Completed;
             }
             if self.steps >= self.step_limit {
                 self.flush_exit().await?;
                 return Err(RunError::StepLimit { thread: self.thread.to_string(), limit: self.step_limit });
             }
             if let Some((budget, used, limit)) = self.over_budget() {
-                return self.finish(Outcome::BudgetExceeded { budget, used, limit }).await;
+                break Outcome::BudgetExceeded { budget, used, limit };
             }
             // Usage is counted for a budget only: nothing to do without one.
             let metered = self.budget.is_limited();
@@ -223,11 +230,12 @@ impl<'g, S: State> Runner<'g, S> {
             if let Some(outcome) = self.unfinished_outcome() {
                 if let Outcome::Failed { node, error } = &outcome {
                     if !self.pos.completed.is_empty() {
-                        return self.roll_back(node.clone(), error.clone()).await;
+                        let (node, error) = (node.clone(), error.clone());
+                        return Box::pin(self.roll_back(node, error)).await;
                     }
                 }
                 self.save_task_records(unsaved).await?;
-                return self.finish(outcome).await;
+                break outcome;
             }
             let (writes, ran) = self.advance()?;
             self.steps += 1;
@@ -235,12 +243,13 @@ impl<'g, S: State> Runner<'g, S> {
             let stop = self.stop_at(&ran);
             self.write_checkpoint(Source::Step, writes, stop.clone()).await?;
             if let Some((node, visits)) = looped {
-                return self.finish(Outcome::LoopDetected { node, visits }).await;
+                break Outcome::LoopDetected { node, visits };
             }
             if let Some(stop) = stop {
-                return self.stop_for_human(&stop).await;
+                break self.interrupted(&stop);
             }
-        }
+        };
+        Ok(outcome)
     }
 
     /// Counts the visits of the pending tasks (node and a hash of the input
@@ -346,40 +355,45 @@ impl<'g, S: State> Runner<'g, S> {
         (!stop.before.is_empty() || !stop.after.is_empty()).then_some(stop)
     }
 
-    pub(crate) async fn stop_for_human(self, stop: &Stop) -> Result<RunResult<S>, RunError> {
-        let interrupts = stop_interrupts(self.pos.checkpoint, stop);
-        self.finish(Outcome::Interrupted { interrupts }).await
+    /// The outcome of a run stopped for a human at `stop`.
+    pub(crate) fn interrupted(&self, stop: &Stop) -> Outcome {
+        Outcome::Interrupted { interrupts: stop_interrupts(self.pos.checkpoint, stop) }
     }
 
-    /// Ends the run: writes what `Exit` durability held back, and hands back
-    /// the state with the writes of a stopped step's successful tasks.
-    pub(crate) async fn finish(mut self, outcome: Outcome) -> Result<RunResult<S>, RunError> {
+    /// Writes what `Exit` durability held back, and records a run that
+    /// failed in the dead-letter queue (or clears the letter of one that
+    /// completed). Returns the checkpoint the run ends at.
+    pub(crate) async fn close(&mut self, outcome: &Outcome) -> Result<Option<CheckpointId>, RunError> {
         self.flush_exit().await?;
-        if let Outcome::Interrupted { interrupts } = &outcome {
+        if let Outcome::Interrupted { interrupts } = outcome {
             let interrupts = interrupts.clone();
             self.emit(|| Event::Interrupted { interrupts });
         }
-        let checkpoint = self.saver.map(|_| self.pos.checkpoint);
-        if let Some(saver) = self.saver {
-            let attempts = self.pos.done.iter().flatten().find_map(|d| match &d.outcome {
-                TaskOutcome::Failed(_) => Some(d.attempts),
-                _ => None,
-            });
-            if let Some(letter) = letter_for(self.graph, &self.thread, self.pos.checkpoint, &outcome, attempts) {
-                saver.put_dead_letter(letter).await?;
-            } else if outcome == Outcome::Completed && self.restored && saver.dead_letter(&self.thread).await?.is_some()
-            {
-                // Resumed to completion some other way than `requeue`.
-                saver.remove_dead_letter(&self.thread).await?;
-            }
+        let Some(saver) = self.saver else { return Ok(None) };
+        let attempts = self.pos.done.iter().flatten().find_map(|d| match &d.outcome {
+            TaskOutcome::Failed(_) => Some(d.attempts),
+            _ => None,
+        });
+        if let Some(letter) = letter_for(self.graph, &self.thread, self.pos.checkpoint, outcome, attempts) {
+            saver.put_dead_letter(letter).await?;
+            super::metrics::dead_letter();
+        } else if *outcome == Outcome::Completed && self.restored && saver.dead_letter(&self.thread).await?.is_some() {
+            // Resumed to completion some other way than `requeue`.
+            saver.remove_dead_letter(&self.thread).await?;
         }
+        Ok(Some(self.pos.checkpoint))
+    }
+
+    /// The run's result: the state with the writes of a stopped step's
+    /// successful tasks.
+    pub(crate) fn into_result(self, outcome: Outcome, checkpoint: Option<CheckpointId>) -> RunResult<S> {
         let Position { mut state, done, health, .. } = self.pos;
         for done in done.into_iter().flatten() {
             if let TaskOutcome::Succeeded { command, .. } = done.outcome {
                 state.apply(command.update);
             }
         }
-        Ok(RunResult { state, outcome, health, thread: self.thread.to_string(), checkpoint, steps: self.steps })
+        RunResult { state, outcome, health, thread: self.thread.to_string(), checkpoint, steps: self.steps }
     }
 
     /// Ends the current step's checkpoint: the position moves to a new

@@ -4,10 +4,12 @@ use std::future::poll_fn;
 use std::mem;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::Instant;
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
+use super::metrics::NodeMetrics;
 use super::runner::{Position, Runner, records_for};
 use super::task::{TaskDone, TaskEnv, TaskOutcome, run_task};
 use super::{Event, RunError};
@@ -43,6 +45,7 @@ impl<S: State> Runner<'_, S> {
         let events = &self.events;
         let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
         let meter = self.budget.is_limited().then_some(&self.meter);
+        let timed = self.metrics;
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -66,7 +69,16 @@ impl<S: State> Runner<'_, S> {
                 meter,
             };
             let input = task.input.as_ref().unwrap_or(state);
-            async move { (i, run_task(task, input, env).await) }
+            async move {
+                let started = timed.then(Instant::now);
+                let result = run_task(task, input, env).await;
+                if let (Some(started), Ok(done)) = (started, &result) {
+                    let node = &graph.nodes[task.node];
+                    let metrics = node.metrics.get_or_init(|| NodeMetrics::new(&node.name));
+                    metrics.record(done.outcome.status(), done.attempts, started.elapsed());
+                }
+                (i, result)
+            }
         };
         let finish = |i: usize, result: Result<TaskDone<S>, RunError>, done: &mut Vec<Option<TaskDone<S>>>| {
             let result = result?;

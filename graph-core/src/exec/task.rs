@@ -132,8 +132,15 @@ pub(crate) async fn run_task<S: State>(
 ) -> Result<TaskDone<S>, RunError> {
     let node = &env.graph.nodes[task.node];
     let first = task.attempts + 1;
-    let (attempts, result) =
-        run_attempts(task.node, input, &env, first, task.last_error.clone(), task.resume.clone(), true).await?;
+    // A first attempt that will not be retried needs none of the retry loop:
+    // called directly, the task's future is a third of the size, and it is
+    // moved on every step.
+    let (attempts, result) = if first == 1 && node.policy.retry.max_attempts <= 1 {
+        (1, attempt_once(node, input, &env, 1, task.last_error.clone(), task.resume.clone()).await)
+    } else {
+        let attempts = run_attempts(task.node, input, &env, first, task.last_error.clone(), task.resume.clone(), true);
+        Box::pin(attempts).await?
+    };
     let error = match result {
         Attempts::Succeeded(command) => {
             return Ok(TaskDone { attempts, outcome: succeeded(command, Via::Node, env.encode) });
@@ -144,7 +151,8 @@ pub(crate) async fn run_task<S: State>(
         Attempts::Failed(error) => error,
     };
     if let Some(fallback) = node.policy.fallback {
-        let (_, result) = run_attempts(fallback, input, &env, 1, Some(error.clone()), Vec::new(), false).await?;
+        let fallback_attempts = run_attempts(fallback, input, &env, 1, Some(error.clone()), Vec::new(), false);
+        let (_, result) = Box::pin(fallback_attempts).await?;
         if let Attempts::Succeeded(command) = result {
             let name = Arc::clone(env.graph.name(fallback));
             env.emit(PolicyEvent::Fallback {
@@ -269,7 +277,8 @@ async fn attempt_once<S: State>(
     let mut pending = PendingCall(breaker.as_ref().map(|(_, b)| Arc::clone(b)));
     let call = AssertUnwindSafe(node.func.call(input, &ctx)).catch_unwind().instrument(span);
     let result = match node.policy.timeout {
-        Some(limit) => tokio::time::timeout(limit, call).await.map_err(|_| limit),
+        // Boxed: a timer is large, and most nodes have none.
+        Some(limit) => Box::pin(tokio::time::timeout(limit, call)).await.map_err(|_| limit),
         None => Ok(call.await),
     };
     // An interrupt raised wins over what the node returned: a node that
@@ -309,6 +318,7 @@ impl Drop for PendingCall {
 fn report_breaker<S: State>(env: &TaskEnv<'_, S>, name: &str, change: Option<(BreakerState, BreakerState)>) {
     if let Some((from, to)) = change {
         tracing::info!(breaker = name, from = %from, to = %to, "circuit breaker changed state");
+        super::metrics::breaker(name, to);
         env.emit(PolicyEvent::BreakerChanged { breaker: name.to_owned(), from, to });
     }
 }

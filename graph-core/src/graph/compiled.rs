@@ -56,6 +56,8 @@ pub(crate) struct CompiledNode<S: State> {
     pub(crate) func: NodeFn<S>,
     pub(crate) routing: Routing,
     pub(crate) policy: CompiledPolicy<S>,
+    /// Its metric handles, registered at its first run with metrics on.
+    pub(crate) metrics: std::sync::OnceLock<crate::exec::metrics::NodeMetrics>,
 }
 
 /// A node's policy with the graph's defaults filled in and nodes resolved.
@@ -193,6 +195,14 @@ impl<S: State> CompiledGraph<S> {
     /// The default durability of runs (default [`Durability::Sync`]).
     pub fn with_durability(mut self, durability: Durability) -> Self {
         self.defaults.durability = durability;
+        self
+    }
+
+    /// Records per-task metrics (runs by outcome, latency, retries) through
+    /// the `metrics` facade; see [`exec::metrics`](crate::exec::metrics).
+    /// Off by default: timing every task costs a little.
+    pub fn with_metrics(mut self) -> Self {
+        self.defaults.metrics = true;
         self
     }
 
@@ -369,7 +379,7 @@ impl<S: State> CompiledGraph<S> {
                 fallback,
                 compensate,
             };
-            nodes.push(CompiledNode { name, func: spec.func, routing, policy });
+            nodes.push(CompiledNode { name, func: spec.func, routing, policy, metrics: Default::default() });
         }
         let layout = layout(&nodes, &start, &routers, &joins, handler);
         check(&layout, |id| &nodes[id].name)?;

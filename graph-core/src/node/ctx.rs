@@ -116,9 +116,13 @@ impl Ctx {
     }
 
     /// Reports what this call cost (e.g. an LLM call's price in USD), for
-    /// the run's [`Budget`](crate::exec::Budget). Non-positive and non-finite
-    /// amounts are ignored, as is everything in a run without a budget.
+    /// the run's [`Budget`](crate::exec::Budget) and the `stategraph_node_cost`
+    /// metric. Non-positive and non-finite amounts are ignored.
     pub fn add_cost(&self, cost: f64) {
+        if !(cost.is_finite() && cost > 0.0) {
+            return;
+        }
+        crate::exec::metrics::cost(&self.node, cost);
         if let Some(meter) = &self.meter {
             meter.add_cost(cost);
         }
