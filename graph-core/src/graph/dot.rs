@@ -9,8 +9,30 @@ use super::validate::{EdgeKind, Vertex};
 use crate::policy::OnFailure;
 use crate::state::State;
 
-/// Extra attributes for one vertex, e.g. a fill colour for a run's outcome.
-pub(crate) type VertexStyle<'a> = &'a dyn Fn(Vertex) -> Option<String>;
+/// How a drawing of the graph is painted over: a run's outcome on each
+/// vertex and the edges it took. Attributes returned here come after the
+/// defaults, so they override them.
+pub(crate) trait Paint {
+    /// The drawing's title.
+    fn title(&self) -> Option<String> {
+        None
+    }
+
+    /// Lines added under a vertex's label, and attributes for it.
+    fn vertex(&self, _vertex: Vertex) -> (Vec<String>, String) {
+        (Vec::new(), String::new())
+    }
+
+    /// Attributes for the edge from `from` to `to`.
+    fn edge(&self, _from: Vertex, _to: Vertex) -> String {
+        String::new()
+    }
+}
+
+/// The plain drawing.
+struct Plain;
+
+impl Paint for Plain {}
 
 impl<S: State> CompiledGraph<S> {
     /// The graph in Graphviz DOT: START and END as ovals, nodes as boxes,
@@ -20,18 +42,22 @@ impl<S: State> CompiledGraph<S> {
     /// with a double border; each node's policy in brackets (breaker, retry
     /// attempts, timeout, degrade or optional). Render with `dot -Tsvg`.
     pub fn to_dot(&self) -> String {
-        self.render_dot(&|_| None)
+        self.render_dot(&Plain)
     }
 
-    pub(crate) fn render_dot(&self, style: VertexStyle<'_>) -> String {
+    pub(crate) fn render_dot(&self, paint: &dyn Paint) -> String {
         let g = &self.inner.layout;
         let mut out = String::new();
         out.push_str("digraph stategraph {\n");
         out.push_str("  rankdir=TB;\n");
+        if let Some(title) = paint.title() {
+            let _ = writeln!(out, "  label=\"{}\"; labelloc=t; fontname=\"Helvetica\";", escape(&title));
+        }
         out.push_str("  node [shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\", fontname=\"Helvetica\"];\n");
         out.push_str("  edge [fontname=\"Helvetica\", fontsize=10];\n");
         for v in g.node_indices() {
             let vertex = g[v];
+            let (lines, extra) = paint.vertex(vertex);
             let base = match vertex {
                 Vertex::Start => "label=\"START\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
                 Vertex::End => "label=\"END\", shape=oval, fillcolor=\"#333333\", fontcolor=\"#ffffff\"".to_owned(),
@@ -56,6 +82,10 @@ impl<S: State> CompiledGraph<S> {
                     if !notes.is_empty() {
                         label.push_str(&format!("\\n[{}]", notes.join(", ")));
                     }
+                    for line in &lines {
+                        label.push_str("\\n");
+                        label.push_str(&escape(line));
+                    }
                     let border = if policy.breaker.is_some() { ", peripheries=2" } else { "" };
                     format!("label=\"{label}\"{border}")
                 }
@@ -63,20 +93,27 @@ impl<S: State> CompiledGraph<S> {
                     "label=\"\", xlabel=\"join\", shape=circle, width=0.15, fillcolor=\"#333333\"".to_owned()
                 }
             };
-            let extra = style(vertex).map(|s| format!(", {s}")).unwrap_or_default();
+            let extra = if extra.is_empty() { extra } else { format!(", {extra}") };
             let _ = writeln!(out, "  v{} [{base}{extra}];", v.index());
         }
         for e in g.edge_references() {
-            let attrs = match e.weight() {
+            let base = match e.weight() {
                 EdgeKind::Static => String::new(),
-                EdgeKind::Route(label) => format!(" [style=dashed, label=\"{}\"]", escape(label)),
-                EdgeKind::JoinIn => " [arrowhead=none]".to_owned(),
-                EdgeKind::JoinOut => " [style=bold]".to_owned(),
-                EdgeKind::Fallback => " [style=dotted, color=\"#1f6feb\", label=\"fallback\"]".to_owned(),
+                EdgeKind::Route(label) => format!("style=dashed, label=\"{}\"", escape(label)),
+                EdgeKind::JoinIn => "arrowhead=none".to_owned(),
+                EdgeKind::JoinOut => "style=bold".to_owned(),
+                EdgeKind::Fallback => "style=dotted, color=\"#1f6feb\", label=\"fallback\"".to_owned(),
                 EdgeKind::Compensate => {
-                    " [style=dashed, color=\"#cf222e\", fontcolor=\"#cf222e\", arrowhead=empty, label=\"compensate\", constraint=false]".to_owned()
+                    "style=dashed, color=\"#cf222e\", fontcolor=\"#cf222e\", arrowhead=empty, label=\"compensate\", constraint=false".to_owned()
                 }
-                EdgeKind::Loop => " [style=dotted, color=\"#9a6700\", label=\"on loop\"]".to_owned(),
+                EdgeKind::Loop => "style=dotted, color=\"#9a6700\", label=\"on loop\"".to_owned(),
+            };
+            let extra = paint.edge(g[e.source()], g[e.target()]);
+            let attrs = match (base.is_empty(), extra.is_empty()) {
+                (true, true) => String::new(),
+                (false, true) => format!(" [{base}]"),
+                (true, false) => format!(" [{extra}]"),
+                (false, false) => format!(" [{base}, {extra}]"),
             };
             let _ = writeln!(out, "  v{} -> v{}{attrs};", e.source().index(), e.target().index());
         }

@@ -14,6 +14,8 @@ mod validate;
 
 pub use builder::StateGraph;
 pub use compiled::CompiledGraph;
+pub(crate) use dot::Paint;
+pub(crate) use validate::Vertex;
 pub use error::BuildError;
 pub use refs::IntoNodeRefs;
 pub use route::{Branch, Route, Selected};

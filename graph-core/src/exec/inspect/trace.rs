@@ -7,7 +7,9 @@ use std::fmt::Write as _;
 
 use super::{CheckpointView, view_checkpoint, view_task};
 use crate::checkpoint::{CheckpointError, Checkpointer, HistoryQuery, TaskStatus};
-use crate::exec::CheckpointSource;
+use crate::exec::{CheckpointSource, RunError};
+use crate::graph::{CompiledGraph, Paint, Vertex};
+use crate::state::State;
 
 /// A node's outcome in the trace, worst news last written wins.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +79,11 @@ impl Trace {
 /// checkpoint. Nodes the run never reached are not in the records: the
 /// compiled graph's own DOT shows the whole graph.
 pub async fn trace_dot(saver: &dyn Checkpointer, thread: &str) -> Result<Option<String>, CheckpointError> {
+    Ok(collect(saver, thread).await?.map(|trace| render(thread, &trace)))
+}
+
+/// What `thread` did, from its stored records; `None` when it has none.
+async fn collect(saver: &dyn Checkpointer, thread: &str) -> Result<Option<Trace>, CheckpointError> {
     let mut records = saver.history(thread, HistoryQuery::all()).await?;
     if records.is_empty() {
         return Ok(None);
@@ -131,6 +138,9 @@ pub async fn trace_dot(saver: &dyn Checkpointer, thread: &str) -> Result<Option<
     }
     for used in &last.health.fallbacks {
         trace.mark(&used.node, Mark::Fallback, Some(format!("-> {}", used.fallback)));
+        if !trace.nodes.iter().any(|(n, ..)| *n == used.fallback) {
+            trace.mark(&used.fallback, Mark::Succeeded, Some(format!("stood in for {}", used.node)));
+        }
         trace.edge(&used.node, &used.fallback, "fallback");
     }
     for failed in &last.health.failed {
@@ -146,7 +156,6 @@ pub async fn trace_dot(saver: &dyn Checkpointer, thread: &str) -> Result<Option<
             trace.mark(node, Mark::Compensated, None);
         }
     }
-    let unfinished = trace.nodes.iter().any(|(_, m, _)| matches!(m, Mark::Failed | Mark::Interrupted));
     for node in &last.next {
         if !trace.nodes.iter().any(|(n, ..)| n == node) {
             trace.mark(node, Mark::Pending, None);
@@ -158,12 +167,13 @@ pub async fn trace_dot(saver: &dyn Checkpointer, thread: &str) -> Result<Option<
             }
         }
     }
-    if last.next.is_empty() && last.rollback.is_none() && !unfinished {
+    // Nothing due and no rollback: the run went on to END.
+    if last.next.is_empty() && last.rollback.is_none() {
         for from in &previous {
             trace.edge(from, "END", "");
         }
     }
-    Ok(Some(render(thread, &trace)))
+    Ok(Some(trace))
 }
 
 fn quote(text: &str) -> String {
@@ -230,4 +240,80 @@ fn render(thread: &str, trace: &Trace) -> String {
     );
     out.push_str("}\n");
     out
+}
+
+impl<S: State> CompiledGraph<S> {
+    /// The whole graph as `thread` ran it, in Graphviz DOT: the drawing of
+    /// [`to_dot`](Self::to_dot) (policies, breaker-guarded nodes
+    /// double-bordered, compensating edges dashed red) with each node filled
+    /// by its outcome in the thread's stored records (succeeded, degraded, on
+    /// degraded input, fallback used, skipped, interrupted, failed,
+    /// compensated, or not reached) and the edges the run took drawn bold.
+    /// Render with `dot -Tsvg`.
+    ///
+    /// # Errors
+    /// [`RunError::NoCheckpointer`] without a checkpointer,
+    /// [`RunError::NoSuchThread`] for a thread with no checkpoint, and the
+    /// store's errors.
+    pub async fn thread_dot(&self, thread: &str) -> Result<String, RunError> {
+        let saver = self.saver.as_deref().ok_or(RunError::NoCheckpointer { operation: "thread_dot" })?;
+        let trace = collect(saver, thread).await?.ok_or_else(|| RunError::NoSuchThread { thread: thread.to_owned() })?;
+        Ok(self.render_dot(&Painted { graph: self, thread, trace }))
+    }
+}
+
+/// A graph painted with a thread's trace.
+struct Painted<'a, S: State> {
+    graph: &'a CompiledGraph<S>,
+    thread: &'a str,
+    trace: Trace,
+}
+
+impl<S: State> Painted<'_, S> {
+    /// The trace's name for a vertex; a join is named by its target.
+    fn name(&self, vertex: Vertex) -> &str {
+        match vertex {
+            Vertex::Start => "START",
+            Vertex::End => "END",
+            Vertex::Node(id) => self.graph.inner.name(id),
+            Vertex::Join(j) => self.graph.inner.name(self.graph.inner.joins[j].target),
+        }
+    }
+
+    /// Whether the run went from `from` to `to` (a skip or a task only due
+    /// next is not a move).
+    fn took(&self, from: &str, to: &str) -> bool {
+        self.trace.edges.iter().any(|(a, b, style)| a == from && b == to && !matches!(*style, "skip" | "next"))
+    }
+}
+
+impl<S: State> Paint for Painted<'_, S> {
+    fn title(&self) -> Option<String> {
+        Some(format!("thread {}", self.thread))
+    }
+
+    fn vertex(&self, vertex: Vertex) -> (Vec<String>, String) {
+        let Vertex::Node(id) = vertex else { return (Vec::new(), String::new()) };
+        let name = self.graph.inner.name(id);
+        let (mark, note) = match self.trace.nodes.iter().find(|(n, ..)| **n == **name) {
+            Some((_, mark, note)) => (*mark, note.clone()),
+            None => (Mark::Pending, None),
+        };
+        let (fill, border, style, what) = mark.look();
+        let lines = [what.to_owned()].into_iter().chain(note).filter(|line| !line.is_empty()).collect();
+        (lines, format!("style=\"{style}\", fillcolor=\"{fill}\", color=\"{border}\""))
+    }
+
+    fn edge(&self, from: Vertex, to: Vertex) -> String {
+        let graph = &self.graph.inner;
+        let (a, b) = (self.name(from), self.name(to));
+        let taken = match (from, to) {
+            // Into a join: taken when the source led to the join's target.
+            (_, Vertex::Join(_)) => self.took(a, b),
+            // Out of a join: taken when any of its sources led to the target.
+            (Vertex::Join(j), _) => graph.joins[j].sources.iter().any(|&s| self.took(graph.name(s), b)),
+            _ => self.took(a, b),
+        };
+        if taken { "penwidth=2.5".to_owned() } else { String::new() }
+    }
 }
