@@ -51,7 +51,8 @@ pub use graph_store::{SledConfig, SledSaver, StoreStats};
 pub mod prelude {
     pub use crate::checkpoint::{CheckpointId, Checkpointer, Durability, HistoryQuery, MemorySaver};
     pub use crate::exec::{
-        Budget, BudgetKind, Event, Outcome, PolicyEvent, Resume, RunError, RunHealth, RunResult, StateSnapshot,
+        Budget, BudgetKind, Event, Outcome, PolicyEvent, ReportSummary, Resume, RunError, RunHealth, RunReport,
+        RunResult, StateSnapshot, TaskReport,
     };
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
     pub use crate::node::{

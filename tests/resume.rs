@@ -108,6 +108,33 @@ async fn a_panicking_node_is_a_failed_task_not_a_crash() {
 }
 
 #[tokio::test]
+async fn a_closure_node_panicking_before_it_returns_its_future_is_a_failed_task_too() {
+    let graph = StateGraph::new()
+        .add_node("boom", |s: &Sum| {
+            if s.total == 0 {
+                panic!("no total");
+            }
+            async { Ok(SumUpdate::default()) }
+        })
+        .add_edge(START, "boom")
+        .compile()
+        .unwrap()
+        .with_checkpointer(MemorySaver::new());
+    let run = graph.invoke(Sum::default(), "t").await.unwrap();
+    match run.outcome {
+        Outcome::Failed { node, error } => {
+            assert_eq!(node, "boom");
+            assert_eq!(error.kind, ErrorKind::Permanent);
+            assert!(error.message.contains("no total"), "{}", error.message);
+        }
+        other => panic!("{other:?}"),
+    }
+    let letters = graph.dead_letters().await.unwrap();
+    assert_eq!(letters.len(), 1, "a failed run is dead-lettered");
+    assert_eq!(letters[0].node, "boom");
+}
+
+#[tokio::test]
 async fn resume_without_a_checkpointer_is_a_clear_error() {
     let graph = StateGraph::new()
         .add_node("n", |_: &Sum| async { Ok(SumUpdate::default()) })

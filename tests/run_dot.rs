@@ -113,7 +113,10 @@ async fn run_dot_of_a_degraded_run_marks_degraded_tainted_failed_skipped_fallbac
     assert!(dot.contains("v0 -> v2 [penwidth=2.5]"), "{dot}");
     assert!(dot.contains("v4 -> v1 [penwidth=2.5]"), "{dot}");
     assert!(dot.contains("v5 -> v6;"), "{dot}");
-    assert!(dot.lines().any(|l| l.contains("label=\"archive\"") && l.contains("->") && !l.contains("penwidth")), "{dot}");
+    assert!(
+        dot.lines().any(|l| l.contains("label=\"archive\"") && l.contains("->") && !l.contains("penwidth")),
+        "{dot}"
+    );
     assert_renders(&dot);
 }
 

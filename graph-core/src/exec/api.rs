@@ -95,6 +95,16 @@ impl<S: State> Run<'_, S> {
         self
     }
 
+    /// Whether this run collects a [`RunReport`](super::RunReport) of the
+    /// tasks it runs, returned in [`RunResult::report`] (instead of the
+    /// graph's default, see
+    /// [`with_reports`](CompiledGraph::with_reports)). A resume's report
+    /// lists what the resume ran.
+    pub fn report(mut self, on: bool) -> Self {
+        self.config.report = on;
+        self
+    }
+
     /// Stops before any of `nodes` runs, instead of the graph's list.
     pub fn interrupt_before<I: IntoIterator<Item = N>, N: Into<String>>(mut self, nodes: I) -> Self {
         self.config.interrupt_before = Some(nodes.into_iter().map(Into::into).collect());

@@ -18,6 +18,8 @@ pub struct RunConfig {
     pub(crate) budget: Budget,
     /// Record per-task metrics (see [`metrics`](super::metrics)).
     pub(crate) metrics: bool,
+    /// Collect a [`RunReport`](super::RunReport).
+    pub(crate) report: bool,
 }
 
 impl Default for RunConfig {
@@ -29,6 +31,7 @@ impl Default for RunConfig {
             interrupt_after: None,
             budget: Budget::new(),
             metrics: false,
+            report: false,
         }
     }
 }
@@ -47,6 +50,11 @@ impl RunConfig {
     /// The run's budget.
     pub fn budget(&self) -> Budget {
         self.budget
+    }
+
+    /// Whether the run collects a [`RunReport`](super::RunReport).
+    pub fn report(&self) -> bool {
+        self.report
     }
 }
 

@@ -1,4 +1,4 @@
-//! Metrics through the [`metrics`](::metrics) facade. The per-task ones are
+//! Metrics through the [`metrics`] facade. The per-task ones are
 //! recorded for graphs that turn them on with
 //! [`CompiledGraph::with_metrics`](crate::graph::CompiledGraph::with_metrics);
 //! cost, breaker and dead-letter metrics (rare events) always are. Install a

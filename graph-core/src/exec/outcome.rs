@@ -1,12 +1,14 @@
 use std::fmt;
 
-use super::{BudgetKind, NodeFailure, RunHealth};
+use serde::{Deserialize, Serialize};
+
+use super::{BudgetKind, NodeFailure, RunHealth, RunReport};
 use crate::checkpoint::CheckpointId;
 use crate::node::{Interrupt, TaskError};
 use crate::state::State;
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Outcome {
     /// No task is left: the run reached END on every branch.
@@ -76,6 +78,12 @@ pub struct RunResult<S: State> {
     pub checkpoint: Option<CheckpointId>,
     /// Super-steps this invocation ran.
     pub steps: u64,
+    /// Each task this invocation ran, with its outcome, attempts, latency
+    /// and cost, when the run asked for a report
+    /// ([`Run::report`](super::Run::report),
+    /// [`with_reports`](crate::graph::CompiledGraph::with_reports)); else
+    /// `None`. Boxed, so a result without one stays small.
+    pub report: Option<Box<RunReport>>,
 }
 
 impl<S: State> RunResult<S> {
@@ -102,6 +110,7 @@ impl<S: State> fmt::Debug for RunResult<S> {
             .field("thread", &self.thread)
             .field("checkpoint", &self.checkpoint)
             .field("steps", &self.steps)
+            .field("report", &self.report)
             .finish()
     }
 }

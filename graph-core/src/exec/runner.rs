@@ -11,8 +11,8 @@ use super::dead_letter::letter_for;
 use super::event::EventSink;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
 use super::{
-    Budget, BudgetKind, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunResult,
-    Usage,
+    Budget, BudgetKind, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunReport,
+    RunResult, TaskReport, Usage,
 };
 use crate::checkpoint::{
     CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
@@ -99,6 +99,8 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) budget: Budget,
     /// Record per-task metrics.
     pub(crate) metrics: bool,
+    /// With a report asked for: the tasks this invocation ran, as they finish.
+    pub(crate) report: Option<Vec<TaskReport>>,
     /// Where the run's nodes report cost and tokens.
     pub(crate) meter: Arc<Meter>,
     /// When this invocation started, and the running time before it.
@@ -175,6 +177,7 @@ impl<'g, S: State> Runner<'g, S> {
             restored: false,
             budget: config.budget,
             metrics: config.metrics,
+            report: config.report.then(Vec::new),
             meter: Arc::default(),
             started: Instant::now(),
             elapsed_before: 0,
@@ -393,7 +396,12 @@ impl<'g, S: State> Runner<'g, S> {
                 state.apply(command.update);
             }
         }
-        RunResult { state, outcome, health, thread: self.thread.to_string(), checkpoint, steps: self.steps }
+        let thread = self.thread.to_string();
+        let report = self.report.map(|mut tasks| {
+            tasks.sort_by_key(|t| (t.step, t.task));
+            Box::new(RunReport { thread: thread.clone(), outcome: outcome.clone(), tasks })
+        });
+        RunResult { state, outcome, health, thread, checkpoint, steps: self.steps, report }
     }
 
     /// Ends the current step's checkpoint: the position moves to a new

@@ -4,7 +4,7 @@ use std::future::poll_fn;
 use std::mem;
 use std::sync::Arc;
 use std::task::Poll;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -12,7 +12,7 @@ use futures::stream::FuturesUnordered;
 use super::metrics::NodeMetrics;
 use super::runner::{Position, Runner, records_for};
 use super::task::{TaskDone, TaskEnv, TaskOutcome, run_task};
-use super::{Event, RunError};
+use super::{Event, RunError, TaskReport};
 use crate::checkpoint::{CheckpointError, Durability};
 use crate::node::BoxFuture;
 use crate::state::State;
@@ -45,7 +45,10 @@ impl<S: State> Runner<'_, S> {
         let events = &self.events;
         let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
         let meter = self.budget.is_limited().then_some(&self.meter);
-        let timed = self.metrics;
+        // Tasks are timed for metrics or a report only: no clock read otherwise.
+        let record_metrics = self.metrics;
+        let timed = record_metrics || self.report.is_some();
+        let report = &mut self.report;
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -71,17 +74,26 @@ impl<S: State> Runner<'_, S> {
             let input = task.input.as_ref().unwrap_or(state);
             async move {
                 let started = timed.then(Instant::now);
-                let result = run_task(task, input, env).await;
-                if let (Some(started), Ok(done)) = (started, &result) {
+                let mut cost = 0.0;
+                let result = run_task(task, input, env, &mut cost).await;
+                let latency = started.map(|started| started.elapsed());
+                if let (true, Some(latency), Ok(done)) = (record_metrics, latency, &result) {
                     let node = &graph.nodes[task.node];
                     let metrics = node.metrics.get_or_init(|| NodeMetrics::new(&node.name));
-                    metrics.record(done.outcome.status(), done.attempts, started.elapsed());
+                    metrics.record(done.outcome.status(), done.attempts, latency);
                 }
-                (i, result)
+                (i, result, (latency, cost))
             }
         };
-        let finish = |i: usize, result: Result<TaskDone<S>, RunError>, done: &mut Vec<Option<TaskDone<S>>>| {
+        let finish = |i: usize,
+                      result: Result<TaskDone<S>, RunError>,
+                      (latency, cost): (Option<Duration>, f64),
+                      done: &mut Vec<Option<TaskDone<S>>>,
+                      report: &mut Option<Vec<TaskReport>>| {
             let result = result?;
+            if let (Some(report), Some(latency)) = (report, latency) {
+                report.push(result.to_report(step, i as u32, graph.name(pending[i].node), latency, cost));
+            }
             if let Some(sink) = events {
                 let node = Arc::clone(graph.name(pending[i].node));
                 let event = match &result.outcome {
@@ -103,8 +115,8 @@ impl<S: State> Runner<'_, S> {
         };
 
         if only {
-            let (i, result) = start(0).await;
-            finish(i, result, done)?;
+            let (i, result, measured) = start(0).await;
+            finish(i, result, measured, done, report)?;
             return Ok(vec![i]);
         }
 
@@ -117,8 +129,8 @@ impl<S: State> Runner<'_, S> {
         poll_fn(|cx| {
             loop {
                 let mut progressed = false;
-                while let Poll::Ready(Some((i, result))) = running.poll_next_unpin(cx) {
-                    finish(i, result, done)?;
+                while let Poll::Ready(Some((i, result, measured))) = running.poll_next_unpin(cx) {
+                    finish(i, result, measured, done, report)?;
                     unsaved.push(i);
                     progressed = true;
                 }

@@ -4,14 +4,16 @@ use std::any::Any;
 use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::FutureExt;
+use futures::future::Either;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
 use super::event::EventSink;
-use super::{Event, Meter, PolicyEvent, RunError};
+use super::{Event, Meter, PolicyEvent, RunError, TaskReport};
 use crate::checkpoint::{
     CheckpointId, Checkpointer, Durability, GotoBody, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus, ViaBody,
     encode,
@@ -76,6 +78,30 @@ pub(crate) enum Via {
     Degraded { error: TaskError },
 }
 
+impl<S: State> TaskDone<S> {
+    /// The report of this task, task `task` of `step`, which ran `node`.
+    pub(crate) fn to_report(&self, step: u64, task: u32, node: &str, latency: Duration, cost: f64) -> TaskReport {
+        let error = match &self.outcome {
+            TaskOutcome::Failed(error)
+            | TaskOutcome::Dropped(error)
+            | TaskOutcome::Succeeded { via: Via::Fallback { error, .. } | Via::Degraded { error }, .. } => {
+                Some(error.clone())
+            }
+            TaskOutcome::Succeeded { via: Via::Node, .. } | TaskOutcome::Interrupted { .. } => None,
+        };
+        TaskReport {
+            step,
+            task,
+            node: node.to_owned(),
+            status: self.outcome.status(),
+            attempts: self.attempts,
+            latency,
+            cost,
+            error,
+        }
+    }
+}
+
 impl<S: State> TaskOutcome<S> {
     pub(crate) fn status(&self) -> TaskStatus {
         match self {
@@ -125,10 +151,12 @@ pub(crate) enum Attempts<S: State> {
 
 /// Runs one task: its node's attempts per its retry, timeout and breaker
 /// policy, then, if they all failed, its fallback, degrade or optional policy.
+/// Adds to `spent` the cost its attempts (and its fallback's) reported.
 pub(crate) async fn run_task<S: State>(
     task: &Task<S>,
     input: &S,
     env: TaskEnv<'_, S>,
+    spent: &mut f64,
 ) -> Result<TaskDone<S>, RunError> {
     let node = &env.graph.nodes[task.node];
     let first = task.attempts + 1;
@@ -136,10 +164,15 @@ pub(crate) async fn run_task<S: State>(
     // called directly, the task's future is a third of the size, and it is
     // moved on every step.
     let (attempts, result) = if first == 1 && node.policy.retry.max_attempts <= 1 {
-        (1, attempt_once(node, input, &env, 1, task.last_error.clone(), task.resume.clone()).await)
+        let (result, cost) = attempt_once(node, input, &env, 1, task.last_error.clone(), task.resume.clone()).await;
+        *spent += cost;
+        (1, result)
     } else {
-        let attempts = run_attempts(task.node, input, &env, first, task.last_error.clone(), task.resume.clone(), true);
-        Box::pin(attempts).await?
+        let attempts =
+            attempts_costed(task.node, input, &env, first, task.last_error.clone(), task.resume.clone(), true);
+        let (attempts, result, cost) = Box::pin(attempts).await?;
+        *spent += cost;
+        (attempts, result)
     };
     let error = match result {
         Attempts::Succeeded(command) => {
@@ -151,8 +184,9 @@ pub(crate) async fn run_task<S: State>(
         Attempts::Failed(error) => error,
     };
     if let Some(fallback) = node.policy.fallback {
-        let fallback_attempts = run_attempts(fallback, input, &env, 1, Some(error.clone()), Vec::new(), false);
-        let (_, result) = Box::pin(fallback_attempts).await?;
+        let fallback_attempts = attempts_costed(fallback, input, &env, 1, Some(error.clone()), Vec::new(), false);
+        let (_, result, cost) = Box::pin(fallback_attempts).await?;
+        *spent += cost;
         if let Attempts::Succeeded(command) = result {
             let name = Arc::clone(env.graph.name(fallback));
             env.emit(PolicyEvent::Fallback {
@@ -165,6 +199,12 @@ pub(crate) async fn run_task<S: State>(
             return Ok(TaskDone { attempts, outcome: succeeded(command, via, env.encode) });
         }
     }
+    let policy = match &node.policy.on_failure {
+        OnFailure::Critical => "critical",
+        OnFailure::Optional => "optional: the run goes on without it",
+        OnFailure::Degrade(_) => "degrade: its default update applies",
+    };
+    tracing::warn!(node.name = %node.name, attempts, %error, policy, "node failed");
     let outcome = match &node.policy.on_failure {
         OnFailure::Critical => TaskOutcome::Failed(error),
         OnFailure::Optional => TaskOutcome::Dropped(error),
@@ -198,22 +238,46 @@ pub(crate) async fn run_attempts<S: State>(
     input: &S,
     env: &TaskEnv<'_, S>,
     first: u32,
-    mut last_error: Option<TaskError>,
+    last_error: Option<TaskError>,
     resume: Vec<Value>,
     record: bool,
 ) -> Result<(u32, Attempts<S>), RunError> {
+    let (attempts, result, _) = attempts_costed(node_id, input, env, first, last_error, resume, record).await?;
+    Ok((attempts, result))
+}
+
+/// [`run_attempts`], also returning the cost the attempts reported.
+async fn attempts_costed<S: State>(
+    node_id: NodeId,
+    input: &S,
+    env: &TaskEnv<'_, S>,
+    first: u32,
+    mut last_error: Option<TaskError>,
+    resume: Vec<Value>,
+    record: bool,
+) -> Result<(u32, Attempts<S>, f64), RunError> {
     let node = &env.graph.nodes[node_id];
     let policy = &node.policy;
     let mut attempt = first.max(1);
+    let mut spent = 0.0;
     loop {
-        let result = match attempt_once(node, input, env, attempt, last_error.clone(), resume.clone()).await {
+        let (result, cost) = attempt_once(node, input, env, attempt, last_error.clone(), resume.clone()).await;
+        spent += cost;
+        let result = match result {
             Attempts::Failed(error) => error,
-            done => return Ok((attempt, done)),
+            done => return Ok((attempt, done, spent)),
         };
         if !result.kind.is_retryable() || attempt >= policy.retry.max_attempts {
-            return Ok((attempt, Attempts::Failed(result)));
+            return Ok((attempt, Attempts::Failed(result), spent));
         }
         let delay = policy.retry.delay(attempt, jitter_seed(env));
+        tracing::warn!(
+            node.name = %node.name,
+            node.attempt = attempt,
+            error = %result,
+            delay = ?delay,
+            "attempt failed; retrying after the backoff"
+        );
         env.emit(PolicyEvent::Retrying {
             step: env.step,
             task: env.task,
@@ -232,7 +296,7 @@ pub(crate) async fn run_attempts<S: State>(
 }
 
 /// One attempt: through the breaker, within the timeout, a panic counted as a
-/// permanent failure.
+/// permanent failure. Returns how it ended and the cost the node reported.
 async fn attempt_once<S: State>(
     node: &CompiledNode<S>,
     input: &S,
@@ -240,15 +304,16 @@ async fn attempt_once<S: State>(
     attempt: u32,
     last_error: Option<TaskError>,
     resume: Vec<Value>,
-) -> Attempts<S> {
+) -> (Attempts<S>, f64) {
     let breaker = node.policy.breaker.as_ref().map(|name| (name, env.breakers.get(name)));
     if let Some((name, breaker)) = &breaker {
         match breaker.admit() {
             Admission::Rejected => {
-                return Attempts::Failed(TaskError {
+                let error = TaskError {
                     kind: ErrorKind::Unavailable,
                     message: format!("circuit breaker `{name}` is open: the node was not called"),
-                });
+                };
+                return (Attempts::Failed(error), 0.0);
             }
             Admission::Allowed(change) => report_breaker(env, name, change),
         }
@@ -275,7 +340,17 @@ async fn attempt_once<S: State>(
     // If this future is dropped mid-call (the run was cancelled), the
     // breaker hears of a failure, so a half-open trial never stays pending.
     let mut pending = PendingCall(breaker.as_ref().map(|(_, b)| Arc::clone(b)));
-    let call = AssertUnwindSafe(node.func.call(input, &ctx)).catch_unwind().instrument(span);
+    // A panic is a failed attempt, whether the node panics before it
+    // returns its future (a closure's synchronous part) or while it runs.
+    let started = {
+        let _entered = span.enter();
+        catch_unwind(AssertUnwindSafe(|| node.func.call(input, &ctx)))
+    };
+    let call = match started {
+        Ok(future) => Either::Left(AssertUnwindSafe(future).catch_unwind()),
+        Err(panic) => Either::Right(std::future::ready(Err(panic))),
+    }
+    .instrument(span);
     let result = match node.policy.timeout {
         // Boxed: a timer is large, and most nodes have none.
         Some(limit) => Box::pin(tokio::time::timeout(limit, call)).await.map_err(|_| limit),
@@ -301,7 +376,7 @@ async fn attempt_once<S: State>(
         let success = !matches!(outcome, Attempts::Failed(_));
         report_breaker(env, name, breaker.record(success));
     }
-    outcome
+    (outcome, ctx.cost())
 }
 
 /// A breaker-guarded call in flight; dropped unfinished, it counts as failed.

@@ -206,6 +206,17 @@ impl<S: State> CompiledGraph<S> {
         self
     }
 
+    /// Makes every run collect a [`RunReport`](crate::exec::RunReport): each
+    /// task's outcome, attempts, latency and cost, returned in
+    /// [`RunResult::report`](crate::exec::RunResult::report) (a run can turn
+    /// it off with [`Run::report`](crate::exec::Run::report)). Aggregate
+    /// reports with [`ReportSummary`](crate::exec::ReportSummary). Off by
+    /// default: timing every task costs a little.
+    pub fn with_reports(mut self) -> Self {
+        self.defaults.report = true;
+        self
+    }
+
     /// The default budget of runs (default: none). See [`Budget`](crate::exec::Budget).
     pub fn with_budget(mut self, budget: crate::exec::Budget) -> Self {
         self.defaults.budget = budget;

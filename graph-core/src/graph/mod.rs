@@ -15,10 +15,10 @@ mod validate;
 pub use builder::StateGraph;
 pub use compiled::CompiledGraph;
 pub(crate) use dot::Paint;
-pub(crate) use validate::Vertex;
 pub use error::BuildError;
 pub use refs::IntoNodeRefs;
 pub use route::{Branch, Route, Selected};
+pub(crate) use validate::Vertex;
 
 pub(crate) use compiled::{CompiledNode, GraphInner, NodeId, Target};
 

@@ -1,4 +1,5 @@
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde::de::DeserializeOwned;
@@ -25,6 +26,8 @@ pub struct Ctx {
     span: tracing::Span,
     interrupts: Mutex<InterruptState>,
     meter: Option<Arc<Meter>>,
+    /// The cost this attempt reported, as `f64` bits (0 is 0.0).
+    cost: AtomicU64,
 }
 
 #[derive(Default)]
@@ -65,6 +68,7 @@ impl Ctx {
             span: parts.span,
             interrupts: Mutex::new(InterruptState { resume: parts.resume, ..Default::default() }),
             meter: parts.meter,
+            cost: AtomicU64::new(0),
         }
     }
 
@@ -116,8 +120,9 @@ impl Ctx {
     }
 
     /// Reports what this call cost (e.g. an LLM call's price in USD), for
-    /// the run's [`Budget`](crate::exec::Budget) and the `stategraph_node_cost`
-    /// metric. Non-positive and non-finite amounts are ignored.
+    /// the run's [`Budget`](crate::exec::Budget), the `stategraph_node_cost`
+    /// metric and the task's [`TaskReport`](crate::exec::TaskReport).
+    /// Non-positive and non-finite amounts are ignored.
     pub fn add_cost(&self, cost: f64) {
         if !(cost.is_finite() && cost > 0.0) {
             return;
@@ -126,6 +131,15 @@ impl Ctx {
         if let Some(meter) = &self.meter {
             meter.add_cost(cost);
         }
+        // The closure always returns `Some`: the update cannot fail.
+        let _ = self
+            .cost
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |bits| Some((f64::from_bits(bits) + cost).to_bits()));
+    }
+
+    /// The cost this attempt has reported with [`add_cost`](Self::add_cost).
+    pub(crate) fn cost(&self) -> f64 {
+        f64::from_bits(self.cost.load(Ordering::Relaxed))
     }
 
     /// Reports tokens this call used.
@@ -287,6 +301,17 @@ mod tests {
         let age: NodeResult<u32> = resumed.interrupt("age?");
         assert!(age.is_err());
         assert_eq!(resumed.take_interrupt(), Some((Value::from("age?"), vec![Value::from("Ada")])));
+    }
+
+    #[test]
+    fn add_cost_sums_what_the_attempt_reported() {
+        let ctx = Ctx::detached("t", "llm");
+        assert_eq!(ctx.cost(), 0.0);
+        ctx.add_cost(0.25);
+        ctx.add_cost(-1.0);
+        ctx.add_cost(f64::NAN);
+        ctx.add_cost(0.5);
+        assert_eq!(ctx.cost(), 0.75);
     }
 
     #[test]

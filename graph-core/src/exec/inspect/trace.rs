@@ -257,7 +257,8 @@ impl<S: State> CompiledGraph<S> {
     /// store's errors.
     pub async fn thread_dot(&self, thread: &str) -> Result<String, RunError> {
         let saver = self.saver.as_deref().ok_or(RunError::NoCheckpointer { operation: "thread_dot" })?;
-        let trace = collect(saver, thread).await?.ok_or_else(|| RunError::NoSuchThread { thread: thread.to_owned() })?;
+        let trace =
+            collect(saver, thread).await?.ok_or_else(|| RunError::NoSuchThread { thread: thread.to_owned() })?;
         Ok(self.render_dot(&Painted { graph: self, thread, trace }))
     }
 }
