@@ -22,18 +22,20 @@ impl<S: State> Runner<'_, S> {
     /// after some node, the nodes that ran.
     pub(crate) fn advance(&mut self) -> Result<(Vec<Write>, Vec<NodeId>), RunError> {
         let step = self.pos.step + 1;
-        let tasks = mem::take(&mut self.pos.pending);
-        let done = mem::take(&mut self.pos.done);
+        // The step's lists are drained and kept for the next step: a step
+        // allocates no list it can reuse.
+        let mut tasks = mem::take(&mut self.pos.pending);
+        let mut done = mem::take(&mut self.pos.done);
         if tasks.len() > 1 {
             self.check_conflicts(step, &tasks, &done)?;
         }
         let encodes = self.encodes();
         let mut writes = Vec::new();
-        let mut routed: Vec<Routed<S>> = Vec::with_capacity(tasks.len());
+        let mut routed: Vec<Routed<S>> = mem::take(&mut self.routed);
         let mut dropped: Vec<NodeId> = Vec::new();
         let mut compensable = false;
         let degraded_before = self.pos.health.degraded.len();
-        for (i, (task, done)) in tasks.into_iter().zip(done).enumerate() {
+        for (i, (task, done)) in tasks.drain(..).zip(done.drain(..)).enumerate() {
             let name = self.graph.name(task.node);
             let (command, encoded, via) = match done {
                 Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded, via }, .. }) => {
@@ -84,7 +86,11 @@ impl<S: State> Runner<'_, S> {
         // The nodes that ran matter only to `interrupt_after`.
         let ran =
             if self.after.contains(&true) { routed.iter().filter_map(|(node, _)| *node).collect() } else { Vec::new() };
-        let mut next = self.route(Vec::new(), routed)?;
+        self.spare_tasks = tasks;
+        self.pos.done = done;
+        let next = self.route(Vec::new(), routed.drain(..));
+        self.routed = routed;
+        let mut next = next?;
         if !dropped.is_empty() {
             self.skip_after(step, &dropped, &mut next);
         }
@@ -157,7 +163,8 @@ impl<S: State> Runner<'_, S> {
 
     /// Replaces the pending tasks, none of them finished.
     pub(crate) fn set_pending(&mut self, tasks: Vec<Task<S>>) {
-        self.pos.done = tasks.iter().map(|_| None).collect();
+        self.pos.done.clear();
+        self.pos.done.extend(tasks.iter().map(|_| None));
         self.pos.pending = tasks;
     }
 
@@ -193,8 +200,13 @@ impl<S: State> Runner<'_, S> {
     /// `routed` sources lead to: static edges and command targets, then routers
     /// on the current state, then joins whose last source arrived. A node is
     /// pulled once however many edges lead to it; `Send` tasks are never merged.
-    pub(crate) fn route(&mut self, keep: Vec<Task<S>>, routed: Vec<Routed<S>>) -> Result<Vec<Task<S>>, RunError> {
-        let mut next = NextTasks { graph: self.graph, pulled: &mut self.pulled, tasks: Vec::new() };
+    pub(crate) fn route(
+        &mut self,
+        keep: Vec<Task<S>>,
+        routed: impl IntoIterator<Item = Routed<S>>,
+    ) -> Result<Vec<Task<S>>, RunError> {
+        let mut next =
+            NextTasks { graph: self.graph, pulled: &mut self.pulled, tasks: mem::take(&mut self.spare_tasks) };
         for task in keep {
             next.keep(task);
         }

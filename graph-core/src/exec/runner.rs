@@ -108,6 +108,10 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) elapsed_before: u64,
     /// Scratch for routing: the nodes a step's routes start from.
     pub(crate) sources: Vec<Option<NodeId>>,
+    /// The sources a step routes from, kept across steps (emptied).
+    pub(crate) routed: Vec<super::advance::Routed<S>>,
+    /// A task list kept across steps (emptied), for the next step's tasks.
+    pub(crate) spare_tasks: Vec<Task<S>>,
     /// With loop detection: visits in this invocation by (node, input hash).
     pub(crate) visits: HashMap<(NodeId, u64), u32>,
 }
@@ -183,6 +187,8 @@ impl<'g, S: State> Runner<'g, S> {
             elapsed_before: 0,
             visits: HashMap::new(),
             sources: Vec::new(),
+            routed: Vec::new(),
+            spare_tasks: Vec::new(),
             thread,
         })
     }
