@@ -1,9 +1,10 @@
 //! The `stategraph` inspector on a store written by a program it knows
 //! nothing of: threads, history, state, dlq, dot, prune, and its errors.
 
-use std::io::Write as _;
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use stategraph::prelude::*;
 
@@ -128,17 +129,7 @@ async fn cli_dot_of_a_degraded_run_marks_degraded_and_tainted_nodes_and_renders(
     let failed = stdout(&cli(&store, &["dot", "--thread", "doc-failed"]));
     assert!(failed.contains("broken\\nfailed\\nschema mismatch"), "{failed}");
 
-    let required = std::env::var("STATEGRAPH_REQUIRE_DOT").is_ok_and(|v| v == "1");
-    let child = Command::new("dot").arg("-Tsvg").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if !required => return eprintln!("skipped rendering: Graphviz `dot` is not installed ({e})"),
-        Err(e) => panic!("Graphviz `dot` is required (STATEGRAPH_REQUIRE_DOT=1) but cannot run: {e}"),
-    };
-    child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
+    common::render_svg(&dot);
 }
 
 #[tokio::test]

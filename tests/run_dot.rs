@@ -5,9 +5,6 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
-
 use common::{Counter, CounterUpdate};
 use stategraph::graph::{Branch, Selected};
 use stategraph::prelude::*;
@@ -44,22 +41,6 @@ fn vertex<'a>(dot: &'a str, name: &str) -> &'a str {
     dot.lines()
         .find(|line| line.contains(&alone) || line.contains(&first))
         .unwrap_or_else(|| panic!("no vertex {name} in\n{dot}"))
-}
-
-/// Renders `dot` with Graphviz; skipped when `dot` is missing, unless
-/// `STATEGRAPH_REQUIRE_DOT=1` (as in CI).
-fn assert_renders(dot: &str) {
-    let required = std::env::var("STATEGRAPH_REQUIRE_DOT").is_ok_and(|v| v == "1");
-    let child = Command::new("dot").arg("-Tsvg").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn();
-    let mut child = match child {
-        Ok(child) => child,
-        Err(e) if !required => return eprintln!("skipped rendering: Graphviz `dot` is not installed ({e})"),
-        Err(e) => panic!("Graphviz `dot` is required (STATEGRAPH_REQUIRE_DOT=1) but cannot run: {e}"),
-    };
-    child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "dot failed on\n{dot}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
 }
 
 #[tokio::test]
@@ -117,7 +98,7 @@ async fn run_dot_of_a_degraded_run_marks_degraded_tainted_failed_skipped_fallbac
         dot.lines().any(|l| l.contains("label=\"archive\"") && l.contains("->") && !l.contains("penwidth")),
         "{dot}"
     );
-    assert_renders(&dot);
+    common::render_svg(&dot);
 }
 
 #[tokio::test]
@@ -151,7 +132,7 @@ async fn run_dot_of_a_rolled_back_run_marks_compensated_nodes_and_draws_compensa
     let compensations: Vec<&str> = dot.lines().filter(|l| l.contains("label=\"compensate\"")).collect();
     assert_eq!(compensations.len(), 2, "{dot}");
     assert!(compensations.iter().all(|l| l.contains("color=\"#cf222e\"") && l.contains("penwidth=2.5")), "{dot}");
-    assert_renders(&dot);
+    common::render_svg(&dot);
 }
 
 #[tokio::test]
@@ -177,7 +158,7 @@ async fn run_dot_of_an_interrupted_run_marks_the_waiting_node() {
     assert!(vertex(&dot, "draft").contains("fillcolor=\"#dafbe1\""), "{dot}");
     assert!(vertex(&dot, "approve").contains("\\ninterrupted"), "{dot}");
     assert!(vertex(&dot, "send").contains("\\nnot reached"), "{dot}");
-    assert_renders(&dot);
+    common::render_svg(&dot);
 }
 
 #[tokio::test]

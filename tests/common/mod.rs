@@ -153,3 +153,31 @@ impl State for Docs {
 pub fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a tokio runtime")
 }
+
+/// Renders `dot` with Graphviz (`dot -Tsvg`) and returns the SVG; asserts
+/// that it renders. `None` (and a note) when Graphviz is not installed,
+/// unless `STATEGRAPH_REQUIRE_DOT=1` (as in CI), which makes that a failure.
+pub fn render_svg(dot: &str) -> Option<String> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    let required = std::env::var("STATEGRAPH_REQUIRE_DOT").is_ok_and(|v| v == "1");
+    let child =
+        Command::new("dot").arg("-Tsvg").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) if !required => {
+            eprintln!(
+                "skipped rendering: Graphviz `dot` is not installed ({e}); set STATEGRAPH_REQUIRE_DOT=1 to fail instead"
+            );
+            return None;
+        }
+        Err(e) => panic!("Graphviz `dot` is required (STATEGRAPH_REQUIRE_DOT=1) but cannot run: {e}"),
+    };
+    child.stdin.take().unwrap().write_all(dot.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "dot failed: {}\n{dot}", String::from_utf8_lossy(&out.stderr));
+    let svg = String::from_utf8(out.stdout).unwrap();
+    assert!(svg.contains("<svg"), "{svg}");
+    Some(svg)
+}
