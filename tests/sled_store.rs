@@ -52,6 +52,10 @@ async fn threads_are_isolated_even_when_one_id_prefixes_another() {
         assert_eq!(graph.state(thread).await.unwrap().values.count, expected, "{thread:?}");
         assert_eq!(graph.history(thread, HistoryQuery::all()).await.unwrap().len(), 3);
     }
+    // Absent ids that sort between, before and after the stored ones.
+    for absent in ["aa", "a\0", "a\0a", "b", "\0", "ab\u{ff}"] {
+        assert!(matches!(graph.state(absent).await, Err(RunError::NoSuchThread { .. })), "{absent:?}");
+    }
     let saver = graph.checkpointer().unwrap();
     assert_eq!(saver.threads().await.unwrap(), ["", "a", "a\0b", "ab"]);
     saver.delete_thread("a").await.unwrap();

@@ -106,27 +106,30 @@ struct Subject {
     saver: Option<Arc<SledSaver>>,
 }
 
-/// A job: runs at `Sizes`, keeping its stores in the scratch directory.
-pub(crate) type Job = fn(Sizes, &Scratch) -> JobResult;
+/// A job: runs at `Sizes`, keeping its stores in the scratch directory, and
+/// returns its JSON lines (one per workload and variant it measured).
+pub(crate) type Job = fn(Sizes, &Scratch) -> Result<Vec<Value>, Box<dyn Error>>;
 
-/// The jobs in order: (name for `--jobs`, function).
-pub(crate) const JOBS: &[(&str, Job)] = &[
-    ("W1/none", w1_chain),
-    ("W1/hand-written", w1_hand_written),
-    ("W1async/none", w1_async),
-    ("W2/memory", |s, d| w2_chain(s, d, Store::Memory)),
-    ("W2/sled", |s, d| w2_chain(s, d, Store::Sled(Durability::Sync))),
-    ("W2/sled-async", |s, d| w2_chain(s, d, Store::Sled(Durability::Async))),
-    ("W2/sled-exit", |s, d| w2_chain(s, d, Store::Sled(Durability::Exit))),
-    ("W3/none", |s, d| w3_fanout(s, d, false)),
-    ("W3/sled", |s, d| w3_fanout(s, d, true)),
-    ("W4/none", |s, d| w4_loop(s, d, false)),
-    ("W4/sled", |s, d| w4_loop(s, d, true)),
-    ("W5/sled", w5_resume),
-    ("W6/sled", w6_many_threads),
-    ("S0/sled-flush", s0_flush_floor),
-    ("M1/memory", |s, d| m1_suspended(s, d, false)),
-    ("M1/sled", |s, d| m1_suspended(s, d, true)),
+/// The jobs in order: (names for `--jobs`, one per line the job prints;
+/// function).
+pub(crate) const JOBS: &[(&[&str], Job)] = &[
+    (&["W1/none"], |s, d| Ok(vec![w1_chain(s, d)?])),
+    (&["W1/hand-written"], |s, d| Ok(vec![w1_hand_written(s, d)?])),
+    (&["W1async/none"], |s, d| Ok(vec![w1_async(s, d)?])),
+    (&["W2/memory"], |s, d| Ok(vec![w2_chain(s, d, Store::Memory)?])),
+    // The flush floor bounds W2's durable-sync rate: the two are measured
+    // in alternating sections of one process, so both see the same disk.
+    (&["W2/sled", "S0/sled-flush"], w2_sync_beside_flush_floor),
+    (&["W2/sled-async"], |s, d| Ok(vec![w2_chain(s, d, Store::Sled(Durability::Async))?])),
+    (&["W2/sled-exit"], |s, d| Ok(vec![w2_chain(s, d, Store::Sled(Durability::Exit))?])),
+    (&["W3/none"], |s, d| Ok(vec![w3_fanout(s, d, false)?])),
+    (&["W3/sled"], |s, d| Ok(vec![w3_fanout(s, d, true)?])),
+    (&["W4/none"], |s, d| Ok(vec![w4_loop(s, d, false)?])),
+    (&["W4/sled"], |s, d| Ok(vec![w4_loop(s, d, true)?])),
+    (&["W5/sled"], |s, d| Ok(vec![w5_resume(s, d)?])),
+    (&["W6/sled"], |s, d| Ok(vec![w6_many_threads(s, d)?])),
+    (&["M1/memory"], |s, d| Ok(vec![m1_suspended(s, d, false)?])),
+    (&["M1/sled"], |s, d| Ok(vec![m1_suspended(s, d, true)?])),
 ];
 
 /// The runtime of the sequential jobs: one thread, as one caller awaiting
@@ -290,53 +293,115 @@ fn durability_name(durability: Durability) -> &'static str {
 
 fn w2_chain(sizes: Sizes, scratch: &Scratch, store: Store) -> JobResult {
     let rt = sequential()?;
-    let names = chain_names(10);
-    let runs = sizes.w2_runs;
-    let durability = match store {
+    rt.block_on(async {
+        w2_warm_up(scratch, store).await?;
+        let subject = w2_subject(scratch, store, "w2")?;
+        let threads: Vec<String> = (0..sizes.w2_runs).map(|i| format!("w2-{i}")).collect();
+        let baseline = rss_mb();
+        let seconds = w2_invoke(&subject.graph, &threads).await?;
+        w2_report(store, &subject, sizes.w2_runs, seconds, baseline).await
+    })
+}
+
+/// W2 with durable-sync sled, and the S0 flush floor that bounds it, in one
+/// process: [`FLOOR_SECTIONS`] alternating sections, each a tenth of W2's
+/// invocations then a tenth of S0's flushes. The disk of a small VM changes
+/// speed for seconds at a time, so two jobs run apart would compare the
+/// workload with whatever the disk did in each; interleaved, both figures
+/// cover the same moments. Each figure is its own work over its own time.
+fn w2_sync_beside_flush_floor(sizes: Sizes, scratch: &Scratch) -> Result<Vec<Value>, Box<dyn Error>> {
+    let rt = sequential()?;
+    let store = Store::Sled(Durability::Sync);
+    rt.block_on(async {
+        w2_warm_up(scratch, store).await?;
+        flushes(&open_floor_db(&scratch.path("s0-warmup"))?, 50, "warm")?;
+        let subject = w2_subject(scratch, store, "w2")?;
+        let floor_db = open_floor_db(&scratch.path("s0"))?;
+        let threads: Vec<String> = (0..sizes.w2_runs).map(|i| format!("w2-{i}")).collect();
+        let baseline = rss_mb();
+        let (mut w2_seconds, mut floor_seconds, mut latencies) = (0.0, 0.0, Vec::with_capacity(sizes.s0_flushes));
+        for section in 0..FLOOR_SECTIONS {
+            let share = |n: usize| n * section / FLOOR_SECTIONS..n * (section + 1) / FLOOR_SECTIONS;
+            w2_seconds += w2_invoke(&subject.graph, &threads[share(sizes.w2_runs)]).await?;
+            let count = share(sizes.s0_flushes).len();
+            let t = Instant::now();
+            latencies.extend(flushes(&floor_db, count, &format!("k{section}"))?);
+            floor_seconds += t.elapsed().as_secs_f64();
+        }
+        let w2 = w2_report(store, &subject, sizes.w2_runs, w2_seconds, baseline).await?;
+        let latencies = Latencies::new(latencies);
+        let floor = Report::new("S0_store_flush_floor", "sled-flush", sizes.s0_flushes as u64, floor_seconds)
+            .with("note", "steps = flushes (one insert of a 100-byte value, then Db::flush); not a graph workload; timed in sections alternating with W2 sled-sync's")
+            .with("sections", FLOOR_SECTIONS)
+            .with("flush_median_us", round(latencies.median().as_secs_f64() * 1e6, 1))
+            .with("flush_p90_us", round(latencies.p90().as_secs_f64() * 1e6, 1))
+            .memory(0.0)
+            .into_json();
+        Ok(vec![w2, floor])
+    })
+}
+
+/// How many alternating sections W2 sled-sync and the flush floor share.
+const FLOOR_SECTIONS: usize = 10;
+
+/// Twenty invocations on a throw-away store, as the LangGraph benchmark warms up.
+async fn w2_warm_up(scratch: &Scratch, store: Store) -> Result<(), Box<dyn Error>> {
+    let warm = w2_subject(scratch, store, "w2-warmup")?.graph;
+    for i in 0..20 {
+        warm.invoke(input(), &format!("warm-{i}")).await?;
+    }
+    Ok(())
+}
+
+/// The W1 chain with `store`'s checkpointer, named `name` when it is sled.
+fn w2_subject(scratch: &Scratch, store: Store, name: &str) -> Result<Subject, Box<dyn Error>> {
+    let graph = chain(10).compile()?.with_durability(w2_durability(store));
+    match store {
+        Store::Memory => scratch.subject(graph.with_checkpointer(MemorySaver::new()), None),
+        Store::Sled(_) => scratch.subject(graph, Some(name)),
+    }
+}
+
+fn w2_durability(store: Store) -> Durability {
+    match store {
         Store::Memory => Durability::Sync,
         Store::Sled(durability) => durability,
+    }
+}
+
+/// Invokes `graph` once on each thread, in order; verifies every output and
+/// returns the seconds the invocations took.
+async fn w2_invoke(graph: &CompiledGraph<Counter>, threads: &[String]) -> Result<f64, Box<dyn Error>> {
+    let names = chain_names(10);
+    let before = node_runs();
+    let mut outs = Vec::with_capacity(threads.len());
+    let t = Instant::now();
+    for thread in threads {
+        outs.push(graph.invoke(input(), thread).await?);
+    }
+    let seconds = t.elapsed().as_secs_f64();
+    check_runs(before, 10 * threads.len() as u64)?;
+    for out in &outs {
+        check(out.is_completed() && is_full_chain(&out.state, &names), || format!("W2 output {:?}", out.state))?;
+    }
+    Ok(seconds)
+}
+
+async fn w2_report(store: Store, subject: &Subject, runs: usize, seconds: f64, baseline: f64) -> JobResult {
+    let durability = w2_durability(store);
+    let variant = match store {
+        Store::Memory => "memory-sync".to_owned(),
+        Store::Sled(durability) => format!("sled-{}", durability_name(durability)),
     };
-    let with_store = |name: &str| -> Result<Subject, Box<dyn Error>> {
-        let graph = chain(10).compile()?.with_durability(durability);
-        match store {
-            Store::Memory => scratch.subject(graph.with_checkpointer(MemorySaver::new()), None),
-            Store::Sled(_) => scratch.subject(graph, Some(name)),
-        }
-    };
-    rt.block_on(async {
-        {
-            let warm = with_store("w2-warmup")?.graph;
-            for i in 0..20 {
-                warm.invoke(input(), &format!("warm-{i}")).await?;
-            }
-        }
-        let Subject { graph, saver } = with_store("w2")?;
-        let threads: Vec<String> = (0..runs).map(|i| format!("w2-{i}")).collect();
-        let (before, baseline) = (node_runs(), rss_mb());
-        let mut outs = Vec::with_capacity(runs);
-        let t = Instant::now();
-        for thread in &threads {
-            outs.push(graph.invoke(input(), thread).await?);
-        }
-        let seconds = t.elapsed().as_secs_f64();
-        check_runs(before, 10 * runs as u64)?;
-        for out in &outs {
-            check(out.is_completed() && is_full_chain(&out.state, &names), || format!("W2 output {:?}", out.state))?;
-        }
-        let variant = match store {
-            Store::Memory => "memory-sync".to_owned(),
-            Store::Sled(durability) => format!("sled-{}", durability_name(durability)),
-        };
-        let mut report = Report::new("W2_chain_checkpointed", &variant, 10 * runs as u64, seconds)
-            .with("invokes", runs)
-            .with("durability", durability_name(durability))
-            .memory(baseline);
-        if let Some(saver) = &saver {
-            saver.flush().await?;
-            report = store_fields(report, saver)?;
-        }
-        Ok(report.into_json())
-    })
+    let mut report = Report::new("W2_chain_checkpointed", &variant, 10 * runs as u64, seconds)
+        .with("invokes", runs)
+        .with("durability", durability_name(durability))
+        .memory(baseline);
+    if let Some(saver) = &subject.saver {
+        saver.flush().await?;
+        report = store_fields(report, saver)?;
+    }
+    Ok(report.into_json())
 }
 
 fn w3_fanout(sizes: Sizes, scratch: &Scratch, durable: bool) -> JobResult {
@@ -567,31 +632,23 @@ fn w6_many_threads(sizes: Sizes, scratch: &Scratch) -> JobResult {
 
 /// The raw rate of one small sled insert plus flush on this disk, with the
 /// store's own sled settings: no sync-durable step can beat it.
-fn s0_flush_floor(sizes: Sizes, scratch: &Scratch) -> JobResult {
-    let open = |path: &Path| sled::Config::new().path(path).cache_capacity(64 << 20).flush_every_ms(Some(500)).open();
+/// The flush floor's database: sled as [`SledSaver`] configures it.
+fn open_floor_db(path: &Path) -> sled::Result<sled::Db> {
+    sled::Config::new().path(path).cache_capacity(64 << 20).flush_every_ms(Some(500)).open()
+}
+
+/// `count` times: one insert of a 100-byte value under a fresh key, then
+/// `Db::flush`; returns each pair's latency.
+fn flushes(db: &sled::Db, count: usize, prefix: &str) -> Result<Vec<Duration>, sled::Error> {
     let payload = [b'x'; 100];
-    let flushes = |db: &sled::Db, count: usize, prefix: &str| -> Result<Vec<Duration>, sled::Error> {
-        let mut latencies = Vec::with_capacity(count);
-        for i in 0..count {
-            let t = Instant::now();
-            db.insert(format!("{prefix}-{i}"), &payload[..])?;
-            db.flush()?;
-            latencies.push(t.elapsed());
-        }
-        Ok(latencies)
-    };
-    flushes(&open(&scratch.path("s0-warmup"))?, 50, "warm")?;
-    let db = open(&scratch.path("s0"))?;
-    let t = Instant::now();
-    let latencies = flushes(&db, sizes.s0_flushes, "k")?;
-    let seconds = t.elapsed().as_secs_f64();
-    let latencies = Latencies::new(latencies);
-    Ok(Report::new("S0_store_flush_floor", "sled-flush", sizes.s0_flushes as u64, seconds)
-        .with("note", "steps = flushes (one insert of a 100-byte value, then Db::flush); not a graph workload")
-        .with("flush_median_us", round(latencies.median().as_secs_f64() * 1e6, 1))
-        .with("flush_p90_us", round(latencies.p90().as_secs_f64() * 1e6, 1))
-        .memory(0.0)
-        .into_json())
+    let mut latencies = Vec::with_capacity(count);
+    for i in 0..count {
+        let t = Instant::now();
+        db.insert(format!("{prefix}-{i}"), &payload[..])?;
+        db.flush()?;
+        latencies.push(t.elapsed());
+    }
+    Ok(latencies)
 }
 
 /// Memory per suspended thread: `m1_threads` runs of the W1 chain, each

@@ -53,14 +53,16 @@ fn usage() -> ExitCode {
 
 /// Child mode: runs one job in this process and prints its line.
 fn run_one(name: &str, sizes: Sizes) -> ExitCode {
-    let Some((_, job)) = JOBS.iter().find(|(n, _)| *n == name) else {
+    let Some((_, job)) = JOBS.iter().find(|(names, _)| names.contains(&name)) else {
         eprintln!("no job named {name:?}");
         return ExitCode::from(2);
     };
     let result = Scratch::new().and_then(|scratch| job(sizes, &scratch));
     match result {
-        Ok(line) => {
-            println!("{line}");
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
             ExitCode::SUCCESS
         }
         Err(error) => {
@@ -81,7 +83,10 @@ fn run_all(prefixes: &[String], quick: bool) -> ExitCode {
         }
     };
     let mut failures = 0;
-    for (name, _) in JOBS.iter().filter(|(n, _)| prefixes.is_empty() || prefixes.iter().any(|p| n.starts_with(p))) {
+    let selected =
+        |names: &[&str]| prefixes.is_empty() || names.iter().any(|n| prefixes.iter().any(|p| n.starts_with(p)));
+    for (names, _) in JOBS.iter().filter(|(names, _)| selected(names)) {
+        let name = names[0];
         let mut child = Command::new(&exe);
         child.args(["--job", name]);
         if quick {
@@ -97,11 +102,15 @@ fn run_all(prefixes: &[String], quick: bool) -> ExitCode {
         };
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let line = stdout.lines().rev().find(|l| l.starts_with('{'));
-        match (output.status.success(), line.and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())) {
-            (true, Some(mut record)) => {
-                record["job"] = json!(name);
-                println!("{record}");
+        let records: Option<Vec<serde_json::Value>> =
+            stdout.lines().filter(|l| l.starts_with('{')).map(|l| serde_json::from_str(l).ok()).collect();
+        match (output.status.success(), records) {
+            // A job prints one line per name it has, in order.
+            (true, Some(records)) if records.len() == names.len() => {
+                for (mut record, job) in records.into_iter().zip(names.iter()) {
+                    record["job"] = json!(job);
+                    println!("{record}");
+                }
             }
             _ => {
                 failures += 1;

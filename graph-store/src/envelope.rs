@@ -19,7 +19,9 @@ pub(crate) enum Kind {
 }
 
 pub(crate) fn seal<T: Serialize>(kind: Kind, value: &T) -> Vec<u8> {
-    let mut out = vec![VERSION, kind as u8, 0, 0, 0, 0];
+    // Room for a step's delta, so that encoding does not grow the buffer.
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(&[VERSION, kind as u8, 0, 0, 0, 0]);
     // Our records are plain structs: postcard cannot fail on them.
     out = postcard::to_extend(value, out).unwrap_or_else(|_| vec![VERSION, kind as u8, 0, 0, 0, 0]);
     let crc = crc32fast::hash(&out[HEADER..]);

@@ -359,13 +359,14 @@ impl Checkpointer for SledSaver {
         id: Option<CheckpointId>,
     ) -> Result<Option<CheckpointRecord>, CheckpointError> {
         let Some(id) = id else {
-            // The newest checkpoint is the thread's last key: ids only grow.
-            return match self.db.scan_prefix(keys::prefix(keys::CHECKPOINT, thread)).next_back() {
-                Some(entry) => {
-                    let (key, value) = entry.map_err(store_error)?;
-                    self.read_checkpoint(thread, &key, &value).map(Some)
-                }
-                None => Ok(None),
+            // The newest checkpoint is the thread's last key (ids only
+            // grow): the greatest key below every id of the thread, one seek.
+            let prefix = keys::prefix(keys::CHECKPOINT, thread);
+            let mut past_every_id = prefix.clone();
+            past_every_id.extend_from_slice(&[0xFF; 9]);
+            return match self.db.get_lt(past_every_id).map_err(store_error)? {
+                Some((key, value)) if key.starts_with(&prefix) => self.read_checkpoint(thread, &key, &value).map(Some),
+                _ => Ok(None),
             };
         };
         let key = keys::checkpoint(thread, id.as_u64());

@@ -260,7 +260,8 @@ pub(crate) enum GotoBody {
 }
 
 pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let out = vec![FORMAT];
+    let mut out = Vec::with_capacity(96);
+    out.push(FORMAT);
     // Serializing our own plain structs into a Vec cannot fail: postcard only
     // fails for unsupported types (none here) or a full fixed buffer.
     match postcard::to_extend(value, out) {
