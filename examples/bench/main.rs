@@ -9,8 +9,10 @@
 //! ```
 //!
 //! Each job runs in its own child process (this binary with `--job NAME`),
-//! so `peak_rss_mb` is the job's own. Output: one JSON line per job, first an
-//! `env` line. Stores go to a temporary directory under `BENCH_TMPDIR` (or
+//! so `peak_rss_mb` is the job's own. Output: first an `env` line, then one
+//! JSON line per workload and variant: a job prints one per name it has (the
+//! W2 sled-sync job also prints the S0 flush floor, timed in sections
+//! alternating with its own). Stores go to a temporary directory under `BENCH_TMPDIR` (or
 //! the system's temp dir) and are removed afterwards.
 
 mod graphs;
