@@ -12,8 +12,8 @@
 //! so `peak_rss_mb` is the job's own. Output: first an `env` line, then one
 //! JSON line per workload and variant: a job prints one per name it has (the
 //! W2 sled-sync job also prints the S0 flush floor, timed in sections
-//! alternating with its own). Stores go to a temporary directory under `BENCH_TMPDIR` (or
-//! the system's temp dir) and are removed afterwards.
+//! alternating with its own). Stores go to a temporary directory under
+//! `BENCH_TMPDIR` (or the system's temp dir) and are removed afterwards.
 
 mod graphs;
 mod jobs;
@@ -53,7 +53,7 @@ fn usage() -> ExitCode {
     ExitCode::from(2)
 }
 
-/// Child mode: runs one job in this process and prints its line.
+/// Child mode: runs one job in this process and prints its lines.
 fn run_one(name: &str, sizes: Sizes) -> ExitCode {
     let Some((_, job)) = JOBS.iter().find(|(names, _)| names.contains(&name)) else {
         eprintln!("no job named {name:?}");
