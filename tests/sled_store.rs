@@ -13,6 +13,11 @@ async fn step(state: &Counter) -> NodeResult<CounterUpdate> {
     Ok(CounterUpdate::step(state.count + 1, format!("n{}", state.count + 1)))
 }
 
+/// A one-node graph (`tick` runs `step`) on a shared `saver`.
+fn tick_on(saver: Arc<SledSaver>) -> CompiledGraph<Counter> {
+    StateGraph::new().add_node("tick", step).add_edge(START, "tick").compile().unwrap().with_shared_checkpointer(saver)
+}
+
 fn chain(len: usize) -> StateGraph<Counter> {
     let mut graph = StateGraph::new();
     for i in 0..len {
@@ -177,12 +182,7 @@ async fn compact_checkpoints_keep_bytes_per_step_flat_as_the_state_grows() {
     assert!(late < early * 2, "bytes per step grew with the state: {early} early, {late} late");
 
     // Rebuilt from snapshots and deltas, every checkpoint has the right state.
-    let graph = StateGraph::new()
-        .add_node("tick", step)
-        .add_edge(START, "tick")
-        .compile()
-        .unwrap()
-        .with_shared_checkpointer(saver);
+    let graph = tick_on(saver);
     // Every checkpoint, walked oldest to newest from the nearest snapshots.
     let states = graph.history("w4", HistoryQuery::all()).await.unwrap();
     assert_eq!(states.len(), history.len());
@@ -225,12 +225,7 @@ async fn prune_keeps_the_newest_checkpoints_and_what_they_need() {
     // The newest 10 and the deltas back to their snapshot: a fraction of the
     // thread, as the snapshot policy bounds the chains.
     assert!(after.len() >= 10 && after.len() < before / 4, "{} of {before} kept", after.len());
-    let graph = StateGraph::new()
-        .add_node("tick", step)
-        .add_edge(START, "tick")
-        .compile()
-        .unwrap()
-        .with_shared_checkpointer(saver);
+    let graph = tick_on(saver);
     for checkpoint in after.iter().take(10) {
         assert!(graph.state_at("t", checkpoint.id).await.is_ok());
     }
@@ -247,12 +242,7 @@ async fn a_retention_policy_prunes_as_threads_grow_and_keeps_them_resumable() {
     let kept = saver.history("t", HistoryQuery::all()).await.unwrap();
     // Pruned every 64 checkpoints to the newest 5 and their chains.
     assert!(kept.len() < 1001 / 4, "{} checkpoints kept", kept.len());
-    let graph = StateGraph::new()
-        .add_node("tick", step)
-        .add_edge(START, "tick")
-        .compile()
-        .unwrap()
-        .with_shared_checkpointer(saver);
+    let graph = tick_on(saver);
     assert_eq!(graph.state("t").await.unwrap().values.log.len(), 1000);
 }
 
@@ -345,12 +335,7 @@ async fn a_store_closed_a_moment_ago_opens_again() {
     let dir = tempdir();
     for round in 0..20 {
         let saver = Arc::new(SledSaver::open(&dir).unwrap());
-        let graph = StateGraph::new()
-            .add_node("tick", step)
-            .add_edge(START, "tick")
-            .compile()
-            .unwrap()
-            .with_shared_checkpointer(saver);
+        let graph = tick_on(saver);
         graph.invoke(Counter::default(), &format!("t{round}")).await.unwrap();
         // `graph` and its saver are dropped here; sled releases its lock
         // from a background thread, and the next open waits for it.
