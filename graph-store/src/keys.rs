@@ -63,7 +63,9 @@ pub(crate) fn split(key: &[u8]) -> Option<(String, &[u8])> {
     None
 }
 
-/// The smallest key greater than every key starting with `prefix`.
+/// A key past every checkpoint and task key of `prefix`'s thread and before
+/// the next thread's: their suffixes start with a checkpoint id, counted up
+/// from 1, so its first byte is never 0xFF.
 pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     let mut end = prefix.to_vec();
     end.push(0xFF);

@@ -360,11 +360,9 @@ impl Checkpointer for SledSaver {
     ) -> Result<Option<CheckpointRecord>, CheckpointError> {
         let Some(id) = id else {
             // The newest checkpoint is the thread's last key (ids only
-            // grow): the greatest key below every id of the thread, one seek.
+            // grow): the greatest key below the end of its range, one seek.
             let prefix = keys::prefix(keys::CHECKPOINT, thread);
-            let mut past_every_id = prefix.clone();
-            past_every_id.extend_from_slice(&[0xFF; 9]);
-            return match self.db.get_lt(past_every_id).map_err(store_error)? {
+            return match self.db.get_lt(keys::prefix_end(&prefix)).map_err(store_error)? {
                 Some((key, value)) if key.starts_with(&prefix) => self.read_checkpoint(thread, &key, &value).map(Some),
                 _ => Ok(None),
             };
