@@ -12,6 +12,7 @@ use std::process::{Child, Command as Process};
 use std::time::Duration;
 
 use common::{Counter, CounterUpdate};
+use stategraph::checkpoint::CheckpointError;
 use stategraph::prelude::*;
 
 const CHILD: &str = "STATEGRAPH_CRASH_CHILD";
@@ -135,13 +136,20 @@ fn flaky(dir: PathBuf) -> StateGraph<Counter> {
 
 fn graph_for(scenario: &str, dir: &Path) -> CompiledGraph<Counter> {
     let builder = match scenario {
-        "chain" | "chain-async" => chain(dir.to_owned()),
+        "chain" | "chain-async" | "chain-unflushed" => chain(dir.to_owned()),
         "fan" => fan(dir.to_owned()),
         "saga" => account_saga(dir.to_owned()),
         _ => flaky(dir.to_owned()),
     };
-    let graph = builder.compile().unwrap().with_checkpointer(SledSaver::open(dir.join("db")).unwrap());
-    if scenario == "chain-async" { graph.with_durability(Durability::Async) } else { graph }
+    let graph = builder.compile().unwrap().with_checkpointer(open_store(scenario, dir).unwrap());
+    if scenario.starts_with("chain-") { graph.with_durability(Durability::Async) } else { graph }
+}
+
+/// The scenario's store; `chain-unflushed` turns sled's own background
+/// flush off, so that only the journal holds what the run wrote.
+fn open_store(scenario: &str, dir: &Path) -> Result<SledSaver, CheckpointError> {
+    let config = SledConfig::new(dir.join("db"));
+    SledSaver::with_config(if scenario == "chain-unflushed" { config.flush_every_ms(None) } else { config })
 }
 
 /// Child mode: run the scenario until killed. A no-op in a normal test run.
@@ -278,6 +286,44 @@ async fn kill_9_with_async_durability_loses_at_most_the_last_flush_interval() {
     let nodes: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
     check_recovery("chain-async", &dir, "n5", &nodes, 10).await;
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn kill_9_loses_no_write_that_only_the_journal_holds() {
+    // Async durability and no background flush: nothing was synced, and
+    // sled wrote nothing after opening. The journal, in the page cache,
+    // still has every checkpoint, and the reopened store replays it.
+    let dir = run_and_kill("chain-unflushed", "n5", |j| j.iter().any(|l| l.starts_with("start n5")));
+    let damaged = dir.with_extension("damaged");
+    copy_dir(&dir.join("db"), &damaged);
+
+    let latest = graph_for("chain-unflushed", &dir).state("t").await.unwrap();
+    assert_eq!(latest.step, 5, "every checkpoint before n5 was replayed");
+    let nodes: Vec<String> = (0..10).map(|i| format!("n{i}")).collect();
+    check_recovery("chain-unflushed", &dir, "n5", &nodes, 10).await;
+
+    // A flipped byte in the journal's first frame, with frames after it:
+    // damage, not a torn last write, so the store does not open.
+    let journal = damaged.join("stategraph.journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes[20] ^= 0xFF;
+    std::fs::write(&journal, bytes).unwrap();
+    let error = SledSaver::open(&damaged).unwrap_err().to_string();
+    assert!(error.contains("stategraph.journal is damaged at byte 0"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&damaged).unwrap();
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,9 +1,12 @@
-//! Group commit: concurrent `Sync` writers share one flush.
+//! Group commit: concurrent `Sync` writers share one journal sync.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use graph_core::checkpoint::CheckpointError;
 use tokio::sync::Mutex;
+
+use crate::journal::Journal;
 
 /// Sequences writes and flushes. A writer takes a ticket after its write is
 /// applied; a flush that starts after that covers it. While one flush runs,
@@ -19,7 +22,7 @@ pub(crate) struct GroupFlush {
 
 impl GroupFlush {
     /// Makes every write applied before this call durable.
-    pub(crate) async fn flush(&self, db: &Arc<sled::Db>) -> sled::Result<()> {
+    pub(crate) async fn flush(&self, journal: &Arc<Journal>) -> Result<(), CheckpointError> {
         let ticket = self.written.fetch_add(1, Ordering::SeqCst) + 1;
         let _turn = self.flushing.lock().await;
         if self.flushed.load(Ordering::SeqCst) >= ticket {
@@ -29,16 +32,14 @@ impl GroupFlush {
         if runs_alone() {
             // Nothing else could run while the flush blocks: skip the
             // hand-off to a blocking thread, which costs as much again.
-            db.flush()?;
+            journal.sync()?;
             self.finished(upto);
             return Ok(());
         }
-        let db = Arc::clone(db);
-        match tokio::task::spawn_blocking(move || db.flush()).await {
-            Ok(result) => {
-                result?;
-            }
-            Err(join) => return Err(sled::Error::Io(std::io::Error::other(join.to_string()))),
+        let journal = Arc::clone(journal);
+        match tokio::task::spawn_blocking(move || journal.sync()).await {
+            Ok(result) => result?,
+            Err(join) => return Err(CheckpointError::store("the journal sync did not finish", join)),
         }
         self.finished(upto);
         Ok(())

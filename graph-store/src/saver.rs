@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -15,6 +15,7 @@ use graph_core::checkpoint::{
 
 use crate::envelope::{Kind, open, seal};
 use crate::flush::GroupFlush;
+use crate::journal::{Journal, Op};
 use crate::keys;
 
 /// How a [`SledSaver`] opens its database.
@@ -24,8 +25,10 @@ pub struct SledConfig {
     pub path: PathBuf,
     /// sled's page cache, in bytes (default 64 MiB).
     pub cache_capacity: u64,
-    /// How often sled flushes on its own, which bounds what `Async` durability
-    /// can lose to a crash (default 500 ms).
+    /// How often sled flushes on its own (default 500 ms). A killed process
+    /// loses no write whatever the durability, since every write is in the
+    /// journal first; this bounds what `Async` durability can lose when the
+    /// machine itself goes down.
     pub flush_every_ms: Option<u64>,
     /// When checkpoints store the whole state (default: when the writes
     /// since the last snapshot reach twice its size, and every 64 while the
@@ -89,10 +92,10 @@ pub struct StoreStats {
     pub written_bytes: u64,
     /// Bytes stored now, keys, values and pointers of all threads.
     pub stored_bytes: u64,
-    /// The database's size on disk.
+    /// The database's size on disk, its journal included.
     pub size_on_disk: u64,
-    /// Flushes made for `Sync` writes (fewer than the writes when concurrent
-    /// runs shared them).
+    /// Journal syncs made for `Sync` writes (fewer than the writes when
+    /// concurrent runs shared them).
     pub flushes: u64,
 }
 
@@ -109,6 +112,7 @@ pub struct StoreStats {
 /// ```
 pub struct SledSaver {
     db: Arc<sled::Db>,
+    journal: Arc<Journal>,
     path: PathBuf,
     policy: SnapshotPolicy,
     keep_last: Option<usize>,
@@ -142,10 +146,12 @@ impl SledSaver {
         Self::with_config(config)
     }
 
-    /// Opens the database `config` describes.
+    /// Opens the database `config` describes, and replays its journal: the
+    /// writes a killed process made since sled last flushed.
     ///
     /// # Errors
-    /// [`CheckpointError::Store`] naming the path when sled cannot open it.
+    /// [`CheckpointError::Store`] naming the path when sled cannot open it,
+    /// or naming the journal and the offset of its damage.
     pub fn with_config(config: SledConfig) -> Result<Self, CheckpointError> {
         let mut sled_config = sled::Config::new();
         // A temporary database gets a fresh random path from sled.
@@ -164,8 +170,17 @@ impl SledSaver {
             };
             CheckpointError::store(message, e)
         })?;
+        let journal = if config.temporary {
+            static TEMPORARIES: AtomicUsize = AtomicUsize::new(0);
+            let n = TEMPORARIES.fetch_add(1, Ordering::Relaxed);
+            std::env::temp_dir().join(format!("stategraph-journal-{}-{n}", std::process::id()))
+        } else {
+            config.path.join(JOURNAL_FILE)
+        };
+        let journal = Journal::open(&journal, &db, !config.temporary)?;
         Ok(Self {
             db: Arc::new(db),
+            journal: Arc::new(journal),
             path: config.path,
             policy: config.snapshots,
             keep_last: config.keep_last,
@@ -192,7 +207,7 @@ impl SledSaver {
         Ok(StoreStats {
             written_bytes: self.written.load(Ordering::Relaxed),
             stored_bytes: stored,
-            size_on_disk: self.db.size_on_disk().map_err(store_error)?,
+            size_on_disk: self.db.size_on_disk().map_err(store_error)? + self.journal.size(),
             flushes: self.group.flushes.load(Ordering::Relaxed),
         })
     }
@@ -202,7 +217,7 @@ impl SledSaver {
     /// # Errors
     /// Store failures.
     pub async fn flush(&self) -> Result<(), CheckpointError> {
-        self.group.flush(&self.db).await.map_err(store_error)
+        self.group.flush(&self.journal).await
     }
 
     /// Removes old checkpoints of `thread`, keeping the newest `keep_last`
@@ -227,20 +242,28 @@ impl SledSaver {
                 };
             }
         }
-        let mut batch = sled::Batch::default();
+        let mut ops = Vec::new();
         let mut removed = 0;
         for record in all.iter().filter(|r| !keep.contains(&r.id)) {
-            batch.remove(keys::checkpoint(thread, record.id.as_u64()));
+            ops.push(Op::Remove(keys::checkpoint(thread, record.id.as_u64())));
             let start = keys::task(thread, record.id.as_u64(), 0);
             let end = keys::task(thread, record.id.as_u64(), u32::MAX);
             for entry in self.db.range(start..=end) {
-                batch.remove(entry.map_err(store_error)?.0);
+                ops.push(Op::Remove(entry.map_err(store_error)?.0.to_vec()));
             }
             removed += 1;
         }
-        self.db.apply_batch(batch).map_err(store_error)?;
+        if !ops.is_empty() {
+            self.write(ops)?;
+        }
         self.flush().await?;
         Ok(removed)
+    }
+
+    /// Journals and applies `ops`, all or none; durable after [`Self::flush`].
+    fn write(&self, ops: Vec<Op>) -> Result<(), CheckpointError> {
+        // Without a key that must be absent, the write always goes ahead.
+        self.journal.commit(&self.db, ops, None).map(drop)
     }
 
     async fn settle(&self, durability: Durability) -> Result<(), CheckpointError> {
@@ -251,8 +274,12 @@ impl SledSaver {
         }
     }
 
-    fn count(&self, value: &[u8]) {
-        self.written.fetch_add(value.len() as u64, Ordering::Relaxed);
+    /// Journals and applies `ops` and counts their values as written.
+    fn write_counted(&self, ops: Vec<Op>) -> Result<(), CheckpointError> {
+        let bytes = written_bytes(&ops);
+        self.write(ops)?;
+        self.written.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
     }
 
     fn read_checkpoint(&self, thread: &str, key: &[u8], value: &[u8]) -> Result<CheckpointRecord, CheckpointError> {
@@ -266,6 +293,9 @@ impl SledSaver {
         Ok(record)
     }
 }
+
+/// The journal's file name in the database directory.
+const JOURNAL_FILE: &str = "stategraph.journal";
 
 /// How long an open waits for a store that is being released: sled frees
 /// its file lock from a background thread shortly after the last handle in
@@ -289,6 +319,11 @@ fn is_lock_held(e: &sled::Error) -> bool {
     matches!(e, sled::Error::Io(io) if io.to_string().contains("could not acquire lock"))
 }
 
+/// The bytes of the values `ops` write.
+fn written_bytes(ops: &[Op]) -> u64 {
+    ops.iter().map(|op| if let Op::Insert(_, value) = op { value.len() as u64 } else { 0 }).sum()
+}
+
 fn store_error(e: sled::Error) -> CheckpointError {
     CheckpointError::store("sled failed", e)
 }
@@ -306,26 +341,16 @@ impl Checkpointer for SledSaver {
         let key = keys::checkpoint(thread, id);
         let conflict = || CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id };
         let value = seal(Kind::Checkpoint, &checkpoint);
-        if tasks.is_empty() {
-            // One key, written only if absent: sled writes it atomically with
-            // no batch marker, so a step costs one log write and one flush.
-            let written = self.db.compare_and_swap(&key, None::<&[u8]>, Some(&value[..])).map_err(store_error)?;
-            written.map_err(|_| conflict())?;
-            self.count(&value);
-        } else {
-            if self.db.contains_key(&key).map_err(store_error)? {
-                return Err(conflict());
-            }
-            self.count(&value);
-            let mut batch = sled::Batch::default();
-            for task in &tasks {
-                let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
-                self.count(&v);
-                batch.insert(k, v);
-            }
-            batch.insert(key, value);
-            self.db.apply_batch(batch).map_err(store_error)?;
+        let mut ops = Vec::with_capacity(tasks.len() + 1);
+        for task in &tasks {
+            let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
+            ops.push(Op::Insert(k, v));
         }
+        ops.push(Op::Insert(key.clone(), value));
+        let bytes = written_bytes(&ops);
+        // Written only if the checkpoint is absent: one frame, one sync.
+        self.journal.commit(&self.db, ops, Some(&key))?.map_err(|_| conflict())?;
+        self.written.fetch_add(bytes, Ordering::Relaxed);
         self.settle(durability).await?;
         if let Some(keep) = self.keep_last {
             // The latest checkpoint and its chain are always kept, so a
@@ -343,13 +368,13 @@ impl Checkpointer for SledSaver {
         tasks: Vec<TaskRecord>,
         durability: Durability,
     ) -> Result<(), CheckpointError> {
-        let mut batch = sled::Batch::default();
-        for task in &tasks {
-            let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
-            self.count(&v);
-            batch.insert(k, v);
+        if tasks.is_empty() {
+            return Ok(());
         }
-        self.db.apply_batch(batch).map_err(store_error)?;
+        let ops = tasks
+            .iter()
+            .map(|task| Op::Insert(keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task)));
+        self.write_counted(ops.collect())?;
         self.settle(durability).await
     }
 
@@ -425,23 +450,22 @@ impl Checkpointer for SledSaver {
     }
 
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
-        let mut batch = sled::Batch::default();
+        let mut ops = Vec::new();
         for kind in [keys::CHECKPOINT, keys::TASK] {
             for entry in self.db.scan_prefix(keys::prefix(kind, thread)) {
-                batch.remove(entry.map_err(store_error)?.0);
+                ops.push(Op::Remove(entry.map_err(store_error)?.0.to_vec()));
             }
         }
-        batch.remove(keys::prefix(keys::DEAD_LETTER, thread));
+        ops.push(Op::Remove(keys::prefix(keys::DEAD_LETTER, thread)));
         // Stores written before the latest pointer was dropped have one.
-        batch.remove(keys::prefix(keys::LEGACY_LATEST, thread));
-        self.db.apply_batch(batch).map_err(store_error)?;
+        ops.push(Op::Remove(keys::prefix(keys::LEGACY_LATEST, thread)));
+        self.write(ops)?;
         self.flush().await
     }
 
     async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
         let (k, v) = (keys::prefix(keys::DEAD_LETTER, &letter.thread), seal(Kind::DeadLetter, &letter));
-        self.count(&v);
-        self.db.insert(k, v).map_err(store_error)?;
+        self.write_counted(vec![Op::Insert(k, v)])?;
         self.flush().await
     }
 
@@ -465,8 +489,12 @@ impl Checkpointer for SledSaver {
     }
 
     async fn remove_dead_letter(&self, thread: &str) -> Result<bool, CheckpointError> {
-        let removed = self.db.remove(keys::prefix(keys::DEAD_LETTER, thread)).map_err(store_error)?.is_some();
-        self.flush().await?;
+        let key = keys::prefix(keys::DEAD_LETTER, thread);
+        let removed = self.db.contains_key(&key).map_err(store_error)?;
+        if removed {
+            self.write(vec![Op::Remove(key)])?;
+            self.flush().await?;
+        }
         Ok(removed)
     }
 
