@@ -121,7 +121,9 @@ impl Journal {
                 damaged(path, 0, reason)
             })?),
         };
-        let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path);
+        // A temporary store starts empty, whatever an earlier process left
+        // under the same name.
+        let file = OpenOptions::new().read(true).write(true).create(true).truncate(!durable).open(path);
         let file = file.map_err(|e| fail("cannot open", e))?;
         let bytes = std::fs::read(path).map_err(|e| fail("cannot read", e))?;
         for ops in frames(&bytes, epoch).map_err(|(offset, reason)| damaged(path, offset, reason))? {
