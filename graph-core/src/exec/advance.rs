@@ -85,7 +85,7 @@ impl<S: State> Runner<'_, S> {
         }
         // The nodes that ran matter only to `interrupt_after`.
         let ran =
-            if self.after.contains(&true) { routed.iter().filter_map(|(node, _)| *node).collect() } else { Vec::new() };
+            if self.after.is_empty() { Vec::new() } else { routed.iter().filter_map(|(node, _)| *node).collect() };
         self.spare_tasks = tasks;
         self.pos.done = done;
         let next = self.route(Vec::new(), routed.drain(..));

@@ -102,7 +102,7 @@ impl<S: State> Runner<'_, S> {
             durability: self.durability,
             breakers: self.breakers,
             events: &self.events,
-            meter: self.budget.is_limited().then_some(&self.meter),
+            meter: self.meter.as_ref(),
         };
         let (_, result) = run_attempts(undo, &state, &env, 1, None, Vec::new(), false).await?;
         match result {

@@ -77,8 +77,10 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) thread: Arc<str>,
     pub(crate) durability: Durability,
     pub(crate) step_limit: u64,
-    pub(crate) before: Vec<bool>,
-    pub(crate) after: Vec<bool>,
+    /// The nodes the run stops before (`interrupt_before`); usually none.
+    pub(crate) before: Vec<NodeId>,
+    /// The nodes the run stops after (`interrupt_after`); usually none.
+    pub(crate) after: Vec<NodeId>,
     pub(crate) policy: SnapshotPolicy,
     pub(crate) events: EventSink<S>,
     /// The id the next checkpoint gets.
@@ -101,8 +103,9 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) metrics: bool,
     /// With a report asked for: the tasks this invocation ran, as they finish.
     pub(crate) report: Option<Vec<TaskReport>>,
-    /// Where the run's nodes report cost and tokens.
-    pub(crate) meter: Arc<Meter>,
+    /// Where the run's nodes report cost and tokens: only with a budget to
+    /// count for.
+    pub(crate) meter: Option<Arc<Meter>>,
     /// When this invocation started, and the running time before it.
     pub(crate) started: Instant,
     pub(crate) elapsed_before: u64,
@@ -112,6 +115,9 @@ pub(crate) struct Runner<'g, S: State> {
     pub(crate) routed: Vec<super::advance::Routed<S>>,
     /// A task list kept across steps (emptied), for the next step's tasks.
     pub(crate) spare_tasks: Vec<Task<S>>,
+    /// A list of task indices kept across steps (emptied), for the tasks a
+    /// step leaves unrecorded.
+    pub(crate) spare_unsaved: Vec<usize>,
     /// With loop detection: visits in this invocation by (node, input hash).
     pub(crate) visits: HashMap<(NodeId, u64), u32>,
 }
@@ -126,25 +132,25 @@ impl<'g, S: State> Runner<'g, S> {
         state: S,
     ) -> Result<Self, RunError> {
         let (graph, saver, breakers) = (&*compiled.inner, compiled.saver.as_deref(), &*compiled.breakers);
-        let flags = |names: &Option<Vec<String>>, defaults: &[NodeId], context| -> Result<Vec<bool>, RunError> {
-            let mut flags = vec![false; graph.nodes.len()];
-            match names {
-                Some(names) => {
-                    for name in names {
-                        let id = graph.node_id(name).ok_or_else(|| RunError::UnknownNode {
-                            thread: thread.to_string(),
-                            node: name.clone(),
-                            context,
-                        })?;
-                        flags[id] = true;
-                    }
+        // Lists, not flags per node: without interrupts they stay empty and
+        // allocate nothing.
+        let nodes = |names: &Option<Vec<String>>, defaults: &[NodeId], context| -> Result<Vec<NodeId>, RunError> {
+            let Some(names) = names else { return Ok(defaults.to_vec()) };
+            let mut nodes = Vec::with_capacity(names.len());
+            for name in names {
+                let id = graph.node_id(name).ok_or_else(|| RunError::UnknownNode {
+                    thread: thread.to_string(),
+                    node: name.clone(),
+                    context,
+                })?;
+                if !nodes.contains(&id) {
+                    nodes.push(id);
                 }
-                None => defaults.iter().for_each(|&id| flags[id] = true),
             }
-            Ok(flags)
+            Ok(nodes)
         };
-        let before = flags(&config.interrupt_before, &graph.interrupt_before, "interrupt_before")?;
-        let after = flags(&config.interrupt_after, &graph.interrupt_after, "interrupt_after")?;
+        let before = nodes(&config.interrupt_before, &graph.interrupt_before, "interrupt_before")?;
+        let after = nodes(&config.interrupt_after, &graph.interrupt_after, "interrupt_after")?;
         Ok(Self {
             graph,
             saver,
@@ -182,13 +188,14 @@ impl<'g, S: State> Runner<'g, S> {
             budget: config.budget,
             metrics: config.metrics,
             report: config.report.then(Vec::new),
-            meter: Arc::default(),
+            meter: config.budget.is_limited().then(Arc::default),
             started: Instant::now(),
             elapsed_before: 0,
             visits: HashMap::new(),
             sources: Vec::new(),
             routed: Vec::new(),
             spare_tasks: Vec::new(),
+            spare_unsaved: Vec::new(),
             thread,
         })
     }
@@ -246,6 +253,7 @@ impl<'g, S: State> Runner<'g, S> {
                 self.save_task_records(unsaved).await?;
                 break outcome;
             }
+            self.spare_unsaved = unsaved;
             let (writes, ran) = self.advance()?;
             self.steps += 1;
             let looped = self.check_loops()?;
@@ -322,11 +330,20 @@ impl<'g, S: State> Runner<'g, S> {
                 self.pos.usage.steps += u64::from(done.attempts.saturating_sub(before).max(1));
             }
         }
-        self.meter.drain_into(&mut self.pos.usage);
+        if let Some(meter) = &self.meter {
+            meter.drain_into(&mut self.pos.usage);
+        }
     }
 
     /// The outcome of a step in which some task failed or was interrupted.
     fn unfinished_outcome(&self) -> Option<Outcome> {
+        let unfinished = |done: &Option<TaskDone<S>>| {
+            matches!(done, Some(TaskDone { outcome: TaskOutcome::Failed(_) | TaskOutcome::Interrupted { .. }, .. }))
+        };
+        // Most steps end with every task through: nothing to build.
+        if !self.pos.done.iter().any(unfinished) {
+            return None;
+        }
         let mut interrupts = Vec::new();
         for (i, done) in self.pos.done.iter().enumerate() {
             match done.as_ref().map(|d| &d.outcome) {
@@ -348,16 +365,19 @@ impl<'g, S: State> Runner<'g, S> {
     /// The interrupt_after / interrupt_before stop at the end of a step that
     /// ran `ran`, given the next step's tasks.
     pub(crate) fn stop_at(&self, ran: &[NodeId]) -> Option<Stop> {
+        if self.before.is_empty() && self.after.is_empty() {
+            return None;
+        }
         let mut stop = Stop::default();
         for &id in ran {
             let name = self.graph.name(id);
-            if self.after[id] && !stop.after.iter().any(|n| **n == **name) {
+            if self.after.contains(&id) && !stop.after.iter().any(|n| **n == **name) {
                 stop.after.push(name.to_string());
             }
         }
         for task in &self.pos.pending {
             let name = self.graph.name(task.node);
-            if self.before[task.node] && !stop.before.iter().any(|n| **n == **name) {
+            if self.before.contains(&task.node) && !stop.before.iter().any(|n| **n == **name) {
                 stop.before.push(name.to_string());
             }
         }

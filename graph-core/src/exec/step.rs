@@ -44,11 +44,13 @@ impl<S: State> Runner<'_, S> {
         let thread = &self.thread;
         let events = &self.events;
         let (saver, durability, breakers) = (self.saver, self.durability, self.breakers);
-        let meter = self.budget.is_limited().then_some(&self.meter);
+        let meter = self.meter.as_ref();
         // Tasks are timed for metrics or a report only: no clock read otherwise.
         let record_metrics = self.metrics;
         let timed = record_metrics || self.report.is_some();
         let report = &mut self.report;
+        let mut unsaved = mem::take(&mut self.spare_unsaved);
+        unsaved.clear();
         let Position { state, pending, done, checkpoint, .. } = &mut self.pos;
         let (state, pending, checkpoint) = (&*state, &*pending, *checkpoint);
 
@@ -117,11 +119,11 @@ impl<S: State> Runner<'_, S> {
         if only {
             let (i, result, measured) = start(0).await;
             finish(i, result, measured, done, report)?;
-            return Ok(vec![i]);
+            unsaved.push(i);
+            return Ok(unsaved);
         }
 
         let mut running: FuturesUnordered<_> = runnable.iter().map(|&i| start(i)).collect();
-        let mut unsaved: Vec<usize> = Vec::new();
         let mut saving: Option<BoxFuture<'_, Result<(), CheckpointError>>> = None;
         let records_of = |ids: &[usize], done: &mut Vec<Option<TaskDone<S>>>| {
             records_for(graph, thread, checkpoint, pending, done, ids)
