@@ -202,7 +202,7 @@ impl<'g, S: State> Runner<'g, S> {
 
     /// Whether task results are encoded as they finish (a store will keep them).
     pub(crate) fn encodes(&self) -> bool {
-        self.saver.is_some() && self.durability != Durability::Exit
+        self.stores_checkpoints()
     }
 
     pub(crate) fn emit(&self, event: impl FnOnce() -> Event<S>) {
@@ -258,7 +258,12 @@ impl<'g, S: State> Runner<'g, S> {
             self.steps += 1;
             let looped = self.check_loops()?;
             let stop = self.stop_at(&ran);
-            self.write_checkpoint(Source::Step, writes, stop.clone()).await?;
+            // Written in two parts, so a run that stores nothing has no
+            // checkpoint future to build each step.
+            self.move_to_checkpoint(Source::Step, writes, stop.clone());
+            if self.stores_checkpoints() {
+                self.store_checkpoint().await?;
+            }
             if let Some((node, visits)) = looped {
                 break Outcome::LoopDetected { node, visits };
             }
@@ -438,6 +443,19 @@ impl<'g, S: State> Runner<'g, S> {
         writes: Vec<Write>,
         stop: Option<Stop>,
     ) -> Result<(), RunError> {
+        self.move_to_checkpoint(source, writes, stop);
+        if self.stores_checkpoints() { self.store_checkpoint().await } else { Ok(()) }
+    }
+
+    /// Whether each checkpoint is stored as it is reached (a checkpointer,
+    /// and not `Exit` durability).
+    fn stores_checkpoints(&self) -> bool {
+        self.saver.is_some() && self.durability != Durability::Exit
+    }
+
+    /// The part of [`write_checkpoint`](Self::write_checkpoint) that stays
+    /// in memory: the position moves to the next checkpoint.
+    fn move_to_checkpoint(&mut self, source: Source, writes: Vec<Write>, stop: Option<Stop>) {
         let id = self.next_id;
         self.next_id = id.next();
         // Id 0 is never a stored checkpoint: it marks a thread's first position.
@@ -456,10 +474,13 @@ impl<'g, S: State> Runner<'g, S> {
         if self.budget.is_limited() {
             self.pos.usage.elapsed_ms = self.elapsed_before + self.started.elapsed().as_millis() as u64;
         }
+    }
+
+    /// Stores the position [`move_to_checkpoint`](Self::move_to_checkpoint)
+    /// reached.
+    async fn store_checkpoint(&mut self) -> Result<(), RunError> {
         let Some(saver) = self.saver else { return Ok(()) };
-        if self.durability == Durability::Exit {
-            return Ok(());
-        }
+        let (id, parent, step) = (self.pos.checkpoint, self.pos.parent, self.pos.step);
         let delta_bytes: usize = self.pos.writes.iter().map(|w| w.update.len()).sum();
         let c = self.pos.compaction;
         let fresh = parent.is_none();

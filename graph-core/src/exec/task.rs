@@ -325,7 +325,7 @@ async fn attempt_once<S: State>(
         node.attempt = attempt,
         thread.id = %env.thread,
     );
-    let ctx = Ctx::new(CtxParts {
+    let mut ctx = Ctx::new(CtxParts {
         thread: Arc::clone(env.thread),
         node: Arc::clone(&node.name),
         step: env.step,
@@ -342,11 +342,12 @@ async fn attempt_once<S: State>(
     let mut pending = PendingCall(breaker.as_ref().map(|(_, b)| Arc::clone(b)));
     // A panic is a failed attempt, whether the node panics before it
     // returns its future (a closure's synchronous part) or while it runs.
-    let started = {
+    // (Matched in place, not bound: a bound result would keep `ctx`
+    // borrowed to the end, and `take_interrupt` below needs it back.)
+    let call = match {
         let _entered = span.enter();
         catch_unwind(AssertUnwindSafe(|| node.func.call(input, &ctx)))
-    };
-    let call = match started {
+    } {
         Ok(future) => Either::Left(AssertUnwindSafe(future).catch_unwind()),
         Err(panic) => Either::Right(std::future::ready(Err(panic))),
     }

@@ -199,8 +199,11 @@ impl Ctx {
 
     /// The payload of the interrupt this attempt raised, if any, with the
     /// resume values it was given (to keep for the next attempt).
-    pub(crate) fn take_interrupt(&self) -> Option<(Value, Vec<Value>)> {
-        let mut state = self.lock_interrupts();
+    /// Borrowing the context mutably (the node's future is gone by then), it
+    /// needs no lock.
+    pub(crate) fn take_interrupt(&mut self) -> Option<(Value, Vec<Value>)> {
+        // Poisoned or not, the state is usable: see `lock_interrupts`.
+        let state = self.interrupts.get_mut().unwrap_or_else(|poisoned| poisoned.into_inner());
         let payload = state.raised.take()?;
         Some((payload, std::mem::take(&mut state.resume)))
     }
@@ -289,7 +292,7 @@ mod tests {
 
     #[test]
     fn interrupt_returns_resume_values_in_call_order() {
-        let ctx = Ctx::detached("t", "ask");
+        let mut ctx = Ctx::detached("t", "ask");
         let first: NodeResult<String> = ctx.interrupt("name?");
         assert_eq!(first.map_err(|e| e.kind()).err(), Some(crate::node::ErrorKind::Interrupted));
         assert_eq!(ctx.take_interrupt(), Some((Value::from("name?"), Vec::new())));
