@@ -35,9 +35,11 @@ impl<S: State> Runner<'_, S> {
         let mut dropped: Vec<NodeId> = Vec::new();
         let mut compensable = false;
         let degraded_before = self.pos.health.degraded.len();
-        for (i, (task, done)) in tasks.drain(..).zip(done.drain(..)).enumerate() {
+        // By index, taking each result out: a task and its result are not
+        // moved on every iteration.
+        for (i, task) in tasks.iter().enumerate() {
             let name = self.graph.name(task.node);
-            let (command, encoded, via) = match done {
+            let (command, encoded, via) = match done[i].take() {
                 Some(TaskDone { outcome: TaskOutcome::Succeeded { command, encoded, via }, .. }) => {
                     (command, encoded, via)
                 }
@@ -77,6 +79,8 @@ impl<S: State> Runner<'_, S> {
             self.pos.state.apply(command.update);
             routed.push((Some(task.node), command.goto));
         }
+        tasks.clear();
+        done.clear();
         if compensable {
             let state = self.pos.state.clone();
             for completed in self.pos.completed.iter_mut().filter(|c| c.checkpoint == self.next_id) {
