@@ -55,7 +55,12 @@ impl<S: State> CompiledGraph<S> {
     /// # Errors
     /// See [`RunError`]; a node failure is not an error but the outcome.
     pub async fn invoke(&self, input: impl Into<Input<S>>, thread: &str) -> Result<RunResult<S>, RunError> {
-        self.run(thread).invoke(input).await
+        // `self.run(thread).invoke(input)` without the `Run` in between: one
+        // future fewer to move.
+        let span = tracing::info_span!("graph.run", thread.id = %thread);
+        execute(self, thread.to_owned(), self.defaults.clone(), None, Start::Input(input.into()), None)
+            .instrument(span)
+            .await
     }
 
     /// Continues `thread` from its latest checkpoint: after an interrupt, a
@@ -175,7 +180,9 @@ async fn execute<S: State>(
     let inner = &*graph.inner;
     let saver = graph.saver.as_deref();
     let _active = saver.map(|_| ActiveThread::acquire(inner, &thread)).transpose()?;
-    let thread: Arc<str> = thread.into();
+    // The caller's string goes back in the result; the runner shares a copy.
+    let name = thread;
+    let thread: Arc<str> = Arc::from(name.as_str());
     // The runner lives here and the steps borrow it, so the run's future
     // holds one runner: it is moved a few times per invocation.
     let (mut runner, next) = match start {
@@ -256,7 +263,7 @@ async fn execute<S: State>(
         Next::Rollback => Box::pin(runner.continue_rollback()).await?,
     };
     let checkpoint = runner.close(&outcome).await?;
-    Ok(runner.into_result(outcome, checkpoint))
+    Ok(runner.into_result(name, outcome, checkpoint))
 }
 
 /// What a run does once its runner is ready.

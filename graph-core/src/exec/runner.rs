@@ -419,15 +419,19 @@ impl<'g, S: State> Runner<'g, S> {
     }
 
     /// The run's result: the state with the writes of a stopped step's
-    /// successful tasks.
-    pub(crate) fn into_result(self, outcome: Outcome, checkpoint: Option<CheckpointId>) -> RunResult<S> {
+    /// successful tasks. `thread` is the thread's id, as the caller gave it.
+    pub(crate) fn into_result(
+        self,
+        thread: String,
+        outcome: Outcome,
+        checkpoint: Option<CheckpointId>,
+    ) -> RunResult<S> {
         let Position { mut state, done, health, .. } = self.pos;
         for done in done.into_iter().flatten() {
             if let TaskOutcome::Succeeded { command, .. } = done.outcome {
                 state.apply(command.update);
             }
         }
-        let thread = self.thread.to_string();
         let report = self.report.map(|mut tasks| {
             tasks.sort_by_key(|t| (t.step, t.task));
             Box::new(RunReport { thread: thread.clone(), outcome: outcome.clone(), tasks })
