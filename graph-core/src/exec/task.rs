@@ -342,12 +342,13 @@ async fn attempt_once<S: State>(
     let mut pending = PendingCall(breaker.as_ref().map(|(_, b)| Arc::clone(b)));
     // A panic is a failed attempt, whether the node panics before it
     // returns its future (a closure's synchronous part) or while it runs.
-    // (Matched in place, not bound: a bound result would keep `ctx`
-    // borrowed to the end, and `take_interrupt` below needs it back.)
-    let call = match {
+    let start = || {
         let _entered = span.enter();
         catch_unwind(AssertUnwindSafe(|| node.func.call(input, &ctx)))
-    } {
+    };
+    // (Matched in place, not bound: a bound result would keep `ctx`
+    // borrowed to the end, and `take_interrupt` below needs it back.)
+    let call = match start() {
         Ok(future) => Either::Left(AssertUnwindSafe(future).catch_unwind()),
         Err(panic) => Either::Right(std::future::ready(Err(panic))),
     }
