@@ -18,7 +18,6 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -171,7 +170,7 @@ impl Journal {
         }
         // Encoded after any roll-over, in the epoch it is written in.
         let frame = encode(tail.epoch, &ops, body);
-        self.file.write_all_at(&frame, tail.end).map_err(|e| self.io_error(e))?;
+        sync::write_at(&self.file, &frame, tail.end).map_err(|e| self.io_error(e))?;
         tail.end += frame.len() as u64;
         apply(db, ops).map_err(sled_error)?;
         Ok(Ok(()))
@@ -213,7 +212,7 @@ impl Journal {
         let mut at = tail.capacity;
         while at < capacity {
             let n = (capacity - at).min(ZEROS.len() as u64);
-            self.file.write_all_at(&ZEROS[..n as usize], at).map_err(|e| self.io_error(e))?;
+            sync::write_at(&self.file, &ZEROS[..n as usize], at).map_err(|e| self.io_error(e))?;
             at += n;
         }
         if self.durable {

@@ -1,4 +1,4 @@
-//! Writing a file's data to the disk.
+//! Writing a file's data at an offset, and to the disk.
 
 use std::fs::File;
 use std::io;
@@ -31,4 +31,28 @@ pub(crate) fn written_data(file: &File) -> io::Result<()> {
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn written_data(file: &File) -> io::Result<()> {
     file.sync_data()
+}
+
+/// Writes all of `bytes` at `offset`.
+#[cfg(unix)]
+pub(crate) fn write_at(file: &File, bytes: &[u8], offset: u64) -> io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+/// Writes all of `bytes` at `offset`.
+#[cfg(windows)]
+pub(crate) fn write_at(file: &File, mut bytes: &[u8], mut offset: u64) -> io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !bytes.is_empty() {
+        match file.seek_write(bytes, offset) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => {
+                bytes = &bytes[n..];
+                offset += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
