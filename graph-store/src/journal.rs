@@ -17,7 +17,7 @@
 //! the same epoch is damage in the middle, and opening the store fails.
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
@@ -124,7 +124,8 @@ impl Journal {
         // under the same name.
         let file = OpenOptions::new().read(true).write(true).create(true).truncate(!durable).open(path);
         let file = file.map_err(|e| fail("cannot open", e))?;
-        let bytes = std::fs::read(path).map_err(|e| fail("cannot read", e))?;
+        let mut bytes = Vec::new();
+        (&file).read_to_end(&mut bytes).map_err(|e| fail("cannot read", e))?;
         for ops in frames(&bytes, epoch).map_err(|(offset, reason)| damaged(path, offset, reason))? {
             apply(db, ops).map_err(sled_error)?;
         }
