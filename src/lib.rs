@@ -5,7 +5,7 @@
 //! time travel) in Rust.
 //!
 //! This crate is the one to depend on. It re-exports the engine
-//! ([`graph_core`]) and the macros (`#[derive(State)]`, `#[node]`,
+//! ([`stategraph_core`]) and the macros (`#[derive(State)]`, `#[node]`,
 //! `#[derive(Route)]`), and gathers what a graph needs in [`prelude`].
 //!
 //! ```
@@ -35,17 +35,17 @@
 //! [`State`](trait@State) trait, [`StateGraph::add_node`] with any
 //! `async fn`, and [`Route`](trait@Route) (see their docs).
 
-pub use graph_core::{
+pub use stategraph_core::{
     BuildError, CheckpointError, CheckpointId, Checkpointer, Command, CompiledGraph, Ctx, Durability, END, Event,
     Input, Interrupt, MemorySaver, NodeError, NodeResult, Outcome, Resume, Route, RunError, RunResult, START, Send,
     State, StateGraph, StateSnapshot,
 };
-pub use graph_core::{checkpoint, exec, graph, node, policy, state};
-pub use graph_macros::{Route, State, node};
+pub use stategraph_core::{checkpoint, exec, graph, node, policy, state};
+pub use stategraph_macros::{Route, State, node};
 
 /// The embedded sled store, the default checkpointer for durable runs.
 #[cfg(feature = "sled")]
-pub use graph_store::{SledConfig, SledSaver, StoreStats};
+pub use stategraph_store::{SledConfig, SledSaver, StoreStats};
 
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
@@ -62,14 +62,14 @@ pub mod prelude {
     pub use crate::state::{Input, State};
     #[cfg(feature = "sled")]
     pub use crate::{SledConfig, SledSaver};
-    pub use graph_macros::{Route, State, node};
     pub use serde::{Deserialize, Serialize};
+    pub use stategraph_macros::{Route, State, node};
 }
 
 /// What generated code reaches the runtime through. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use graph_core;
     pub use serde;
     pub use serde_json;
+    pub use stategraph_core;
 }

@@ -36,10 +36,10 @@ impl Krate {
         Ok(())
     }
 
-    /// `<facade>::__private::graph_core`.
+    /// `<facade>::__private::stategraph_core`.
     pub(crate) fn core(&self) -> TokenStream {
         let facade = self.facade();
-        quote!(#facade::__private::graph_core)
+        quote!(#facade::__private::stategraph_core)
     }
 
     /// `<facade>::__private::serde`.

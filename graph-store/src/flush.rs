@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use graph_core::checkpoint::CheckpointError;
+use stategraph_core::checkpoint::CheckpointError;
 use tokio::sync::Mutex;
 
 use crate::journal::Journal;

@@ -21,7 +21,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use graph_core::checkpoint::CheckpointError;
+use stategraph_core::checkpoint::CheckpointError;
 
 use crate::sync;
 

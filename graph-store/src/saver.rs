@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use graph_core::checkpoint::{
+use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, Durability, HistoryQuery, RecordKind,
     SnapshotPolicy, TaskRecord,
 };
@@ -103,12 +103,12 @@ pub struct StoreStats {
 /// process and resume by thread id.
 ///
 /// ```
-/// use graph_core::checkpoint::Checkpointer;
-/// use graph_store::SledSaver;
+/// use stategraph_core::checkpoint::Checkpointer;
+/// use stategraph_store::SledSaver;
 ///
 /// let saver = SledSaver::temporary()?;
 /// assert_eq!(saver.snapshot_policy().interval, 64);
-/// # Ok::<_, graph_core::checkpoint::CheckpointError>(())
+/// # Ok::<_, stategraph_core::checkpoint::CheckpointError>(())
 /// ```
 pub struct SledSaver {
     db: Arc<sled::Db>,

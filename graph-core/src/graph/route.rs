@@ -12,8 +12,8 @@ use crate::state::State;
 /// picks one branch with [`select`](Route::select). By hand:
 ///
 /// ```
-/// # use graph_core::graph::{Branch, Route, Selected, END};
-/// # use graph_core::state::State;
+/// # use stategraph_core::graph::{Branch, Route, Selected, END};
+/// # use stategraph_core::state::State;
 /// enum Review {
 ///     Approved,
 ///     Rejected,

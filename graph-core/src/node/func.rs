@@ -74,8 +74,8 @@ pub mod marker {
 /// `NodeResult<S::Update>` or `NodeResult<Command<S>>`.
 ///
 /// ```
-/// # use graph_core::node::{Ctx, NodeFn, NodeResult};
-/// # use graph_core::state::State;
+/// # use stategraph_core::node::{Ctx, NodeFn, NodeResult};
+/// # use stategraph_core::state::State;
 /// # fn demo<S: State>() {
 /// async fn noop<S: State>(_state: &S, _ctx: &Ctx) -> NodeResult<S::Update> {
 ///     Ok(Default::default())

@@ -32,7 +32,7 @@ impl Field<'_> {
 pub(crate) enum Reducer {
     /// The default: a write replaces the value; exclusive within a step.
     LastValue,
-    /// A built-in reducer, by its type name in `graph_core::state`, spanned at
+    /// A built-in reducer, by its type name in `stategraph_core::state`, spanned at
     /// its keyword so a wrong field type is reported there and at the type.
     Builtin(syn::Ident),
     /// `with = path`: a `fn(&mut T, T)`.
