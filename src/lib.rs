@@ -56,7 +56,7 @@ pub mod prelude {
     };
     pub use crate::graph::{BuildError, CompiledGraph, END, Route, START, StateGraph};
     pub use crate::node::{
-        ApprovalRequest, Command, Ctx, Decision, ErrorKind, Interrupt, NodeError, NodeResult, Risk, Send, Verdict,
+        ApprovalRequest, Command, Ctx, Decision, ErrorKind, Interrupt, NodeError, NodeResult, Res, Risk, Send, Verdict,
     };
     pub use crate::policy::{BreakerConfig, BreakerState, Breakers, NodePolicy, RetryPolicy};
     pub use crate::state::{Input, State};

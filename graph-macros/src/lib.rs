@@ -98,9 +98,14 @@ pub fn derive_state(input: TokenStream) -> TokenStream {
 ///
 /// The function is `async fn name(state: &S, ctx: &Ctx) -> NodeResult<S::Update>`;
 /// `ctx` is optional and `NodeResult<Command<S>>` may be returned instead.
-/// `#[node]` replaces the function's name with a unit struct (the handle,
-/// which implements `NodeHandle`) that still calls the function:
-/// `name(&state, &ctx).await` works as before, through a boxed `Send` future.
+/// After them come up to four resource arguments, `llm: Res<LlmClient>`
+/// (any `FromCtx` type; `Option<Res<T>>` for one that may be absent): values
+/// registered on the graph with `StateGraph::with_resource`, which `compile`
+/// checks are all there (a missing one is `BuildError::MissingResource`
+/// naming the node and the type). `#[node]` replaces the function's name
+/// with a unit struct (the handle, which implements `NodeHandle`) that still
+/// calls the function: `name(&state, &ctx).await` works as before (with
+/// `Res::new(value)` for a resource argument), through a boxed `Send` future.
 ///
 /// Keys:
 /// - `name = "..."`: the node's name in the graph, its records and its DOT

@@ -336,6 +336,7 @@ async fn attempt_once<S: State>(
         resume,
         span: span.clone(),
         meter: env.meter.map(Arc::clone),
+        resources: env.graph.resources.clone(),
     });
     // If this future is dropped mid-call (the run was cancelled), the
     // breaker hears of a failure, so a half-open trial never stays pending.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::compiled::RouterFn;
 use super::route::{Branch, Route};
 use super::{BuildError, CompiledGraph, END, IntoNodeRefs, START};
-use crate::node::{IntoNode, IntoNodeRef, NodeFn, NodeRef, NodeSpec};
+use crate::node::{IntoNode, IntoNodeRef, NodeFn, NodeRef, NodeSpec, Resources};
 use crate::policy::{BreakerConfig, NodePolicy, RetryPolicy};
 use crate::state::State;
 
@@ -37,6 +37,8 @@ pub struct StateGraph<S: State> {
     pub(crate) loop_visits: Option<u32>,
     pub(crate) loop_handler: Option<String>,
     pub(crate) errors: Vec<BuildError>,
+    /// Values nodes take as `Res<T>` arguments (see `resources.rs`).
+    pub(crate) resources: Resources,
 }
 
 pub(crate) struct RouterDef<S: State> {
@@ -63,6 +65,7 @@ impl<S: State> Default for StateGraph<S> {
             loop_visits: None,
             loop_handler: None,
             errors: Vec::new(),
+            resources: Resources::new(),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::validate::{EdgeKind, Vertex, check, layout, reachability};
 use super::{BuildError, END, START, StateGraph};
 use crate::checkpoint::{Checkpointer, Durability};
 use crate::exec::RunConfig;
-use crate::node::NodeFn;
+use crate::node::{NodeFn, Resources};
 use crate::policy::{Breakers, NodePolicy, OnFailure, RetryPolicy};
 use crate::state::State;
 
@@ -99,6 +99,8 @@ pub(crate) struct GraphInner<S: State> {
     /// Threads with a run in progress in this process.
     pub(crate) active: Mutex<HashSet<String>>,
     pub(crate) loops: Option<LoopGuard>,
+    /// What nodes take as `Res<T>` and `Ctx::resource` finds.
+    pub(crate) resources: Resources,
 }
 
 /// Loop detection: how many visits on the same input make a loop, and the
@@ -252,6 +254,7 @@ impl<S: State> CompiledGraph<S> {
         if let Some(error) = graph.errors.into_iter().next() {
             return Err(error);
         }
+        super::resources::check(&graph.nodes, &graph.resources)?;
         let by_name: HashMap<String, NodeId> =
             graph.nodes.iter().enumerate().map(|(i, n)| (n.name.to_string(), i)).collect();
         let resolve = |name: &str, context: &str| -> Result<NodeId, BuildError> {
@@ -413,6 +416,7 @@ impl<S: State> CompiledGraph<S> {
                 reach,
                 active: Mutex::new(HashSet::new()),
                 loops,
+                resources: graph.resources,
             }),
             saver: None,
             breakers: Arc::new(breakers),

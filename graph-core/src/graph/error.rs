@@ -66,4 +66,13 @@ pub enum BuildError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A node takes a resource (a `Res<T>` argument) that is not registered
+    /// on the graph.
+    #[error("node {node:?} needs the resource `{resource}`, which is not registered: add it with `.with_resource(..)`")]
+    MissingResource {
+        /// The node.
+        node: String,
+        /// The resource's type, as `std::any::type_name` gives it.
+        resource: &'static str,
+    },
 }

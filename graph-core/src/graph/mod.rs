@@ -9,6 +9,7 @@ mod compiled;
 mod dot;
 mod error;
 mod refs;
+mod resources;
 mod route;
 mod validate;
 

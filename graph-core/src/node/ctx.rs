@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::resource::{Resources, missing};
 use super::{NodeError, NodeResult, TaskError};
 use crate::checkpoint::CheckpointId;
 use crate::exec::Meter;
@@ -28,6 +29,8 @@ pub struct Ctx {
     meter: Option<Arc<Meter>>,
     /// The cost this attempt reported, as `f64` bits (0 is 0.0).
     cost: AtomicU64,
+    /// The graph's resources.
+    resources: Resources,
 }
 
 #[derive(Default)]
@@ -53,6 +56,8 @@ pub(crate) struct CtxParts {
     pub(crate) span: tracing::Span,
     /// Where the run's cost and tokens go (`None`: not counted).
     pub(crate) meter: Option<Arc<Meter>>,
+    /// The graph's resources.
+    pub(crate) resources: Resources,
 }
 
 impl Ctx {
@@ -69,6 +74,7 @@ impl Ctx {
             interrupts: Mutex::new(InterruptState { resume: parts.resume, ..Default::default() }),
             meter: parts.meter,
             cost: AtomicU64::new(0),
+            resources: parts.resources,
         }
     }
 
@@ -86,7 +92,36 @@ impl Ctx {
             resume: Vec::new(),
             meter: None,
             span: tracing::Span::none(),
+            resources: Resources::new(),
         })
+    }
+
+    /// Adds a resource to a context made by hand ([`detached`](Self::detached)),
+    /// for calling a node that uses it outside a graph.
+    #[must_use]
+    pub fn with_resource<T: Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.resources.insert(value);
+        self
+    }
+
+    /// The resource of type `T` registered on the graph with
+    /// [`StateGraph::with_resource`](crate::graph::StateGraph::with_resource).
+    ///
+    /// A node function declares what it needs by taking [`Res<T>`](super::Res)
+    /// arguments, which `compile` checks; this lookup is for code that only
+    /// has the context. Returns an error rather than `Option` so that `?`
+    /// turns a missing resource into the node's (permanent) error.
+    ///
+    /// # Errors
+    /// A [`Permanent`](super::ErrorKind::Permanent) error naming the node
+    /// and the type when no resource of type `T` is registered.
+    pub fn resource<T: Send + Sync + 'static>(&self) -> NodeResult<&T> {
+        self.resources.get::<T>().ok_or_else(|| missing::<T>(self))
+    }
+
+    /// Every resource of the graph.
+    pub fn resources(&self) -> &Resources {
+        &self.resources
     }
 
     /// The thread the run belongs to.

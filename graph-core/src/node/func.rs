@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{Command, Ctx, NodeResult};
+use super::{Command, Ctx, NodeResult, ResourceNeed};
 use crate::state::State;
 
 /// A boxed, `Send` future borrowing for `'a`.
@@ -14,7 +14,7 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// Built from any async function the graph accepts (see [`IntoNode`]); cheap
 /// to clone.
-pub struct NodeFn<S: State>(Arc<dyn ErasedNode<S>>);
+pub struct NodeFn<S: State>(pub(super) Arc<dyn ErasedNode<S>>);
 
 impl<S: State> NodeFn<S> {
     /// Erases `f`.
@@ -25,6 +25,13 @@ impl<S: State> NodeFn<S> {
     /// Runs the node once.
     pub fn call<'a>(&'a self, state: &'a S, ctx: &'a Ctx) -> BoxFuture<'a, NodeResult<Command<S>>> {
         self.0.call(state, ctx)
+    }
+
+    /// The resources its arguments need (`Res<T>`), for `compile` to check.
+    pub(crate) fn needs(&self) -> Vec<ResourceNeed> {
+        let mut needs = Vec::new();
+        self.0.needs(&mut needs);
+        needs
     }
 
     /// Whether two handles share one function.
@@ -45,8 +52,13 @@ impl<S: State> fmt::Debug for NodeFn<S> {
     }
 }
 
-trait ErasedNode<S: State>: Send + Sync + 'static {
+pub(super) trait ErasedNode<S: State>: Send + Sync + 'static {
     fn call<'a>(&'a self, state: &'a S, ctx: &'a Ctx) -> BoxFuture<'a, NodeResult<Command<S>>>;
+
+    /// The resources the function's arguments need.
+    fn needs(&self, needs: &mut Vec<ResourceNeed>) {
+        let _ = needs;
+    }
 }
 
 /// Marker types that tell the four node signatures apart, as axum does for
@@ -69,9 +81,18 @@ pub mod marker {
     pub struct Erased;
 }
 
-/// Something the graph can run as a node: an `async fn` (or a closure returning
-/// a future) taking `&S` and optionally `&Ctx`, returning
-/// `NodeResult<S::Update>` or `NodeResult<Command<S>>`.
+/// Something the graph can run as a node: an `async fn` or an async closure
+/// taking `&S`, optionally `&Ctx`, and after the `&Ctx` up to four arguments
+/// the graph fills in ([`FromCtx`](super::FromCtx): registered resources as
+/// [`Res<T>`](super::Res)), returning `NodeResult<S::Update>` or
+/// `NodeResult<Command<S>>`. (A `#[node]` function may take resources
+/// without the `&Ctx`; the macro adapts it.)
+///
+/// A closure that borrows its arguments is written as an async closure,
+/// `async |state: &S, ctx: &Ctx| { .. }` (stable since Rust 1.85). The older
+/// `|state: &S, ctx: &Ctx| async move { .. }` cannot borrow them (rustc
+/// reports "lifetime may not live long enough"): it must copy what it needs
+/// before its `async move` block, so that the future borrows nothing.
 ///
 /// ```
 /// # use stategraph_core::node::{Ctx, NodeFn, NodeResult};
@@ -87,7 +108,8 @@ pub mod marker {
     message = "`{Self}` cannot run as a node of a graph over `{S}`",
     label = "not a node function of `{S}`",
     note = "a node is `async fn(&{S}) -> NodeResult<Update>` or `async fn(&{S}, &Ctx) -> NodeResult<Update>`, \
-            where `Update` is the state's update type or `Command<{S}>`"
+            or `async fn(&{S}, &Ctx, Res<T>, ..)` with up to four resources, where `Update` is the state's \
+            update type or `Command<{S}>`; a closure is written `async |state: &{S}, ctx: &Ctx| ..`"
 )]
 pub trait IntoNode<S: State, M>: Send + Sync + 'static {
     /// Erases the function.
@@ -130,7 +152,7 @@ where
     }
 }
 
-struct Wrap<F, M>(F, PhantomData<fn() -> M>);
+pub(super) struct Wrap<F, M>(pub(super) F, pub(super) PhantomData<fn() -> M>);
 
 impl<S: State, F> ErasedNode<S> for Wrap<F, (marker::WithCtx, marker::Update)>
 where

@@ -8,7 +8,8 @@ use quote::{quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::model::{NodeArgs, Signature};
+use super::model::NodeArgs;
+use super::signature::Signature;
 use crate::krate::Krate;
 
 pub(crate) fn expand(args: &NodeArgs, sig: &Signature, func: &syn::ItemFn) -> TokenStream {
@@ -30,23 +31,13 @@ pub(crate) fn expand(args: &NodeArgs, sig: &Signature, func: &syn::ItemFn) -> To
 
     let state = &sig.state;
     let output = &sig.output;
-    let (params, call_args, fn_ty) = match &sig.ctx {
-        Some(ctx) => (
-            quote!(__state: &'a #state, __ctx: &'a #ctx),
-            quote!(__state, __ctx),
-            quote!(for<'a> fn(&'a #state, &'a #ctx) -> #core::node::BoxFuture<'a, #output>),
-        ),
-        None => (
-            quote!(__state: &'a #state),
-            quote!(__state),
-            quote!(for<'a> fn(&'a #state) -> #core::node::BoxFuture<'a, #output>),
-        ),
-    };
+    let (params, call_args, fn_ty) = sig.boxed_fn(&core);
+    let extractor_checks = sig.extractor_checks(&core);
     // rustc checks the function against what a node must be at its return
     // type, and that its future is `Send` at its signature.
     let mut at_output = ident.clone();
     at_output.set_span(output.span());
-    let node_fn = quote_spanned!(output.span()=> #core::node::NodeFn::new(#at_output));
+    let node_fn = sig.node_fn(&core, &at_output);
     let boxed = quote_spanned!(func.sig.span()=> ::std::boxed::Box::pin(#ident(#call_args)));
     let policy = args.policy.expand(&core, &sig.state);
     let spec = if policy.is_empty() {
@@ -67,6 +58,7 @@ pub(crate) fn expand(args: &NodeArgs, sig: &Signature, func: &syn::ItemFn) -> To
 
         const _: () = {
             #inner
+            #extractor_checks
 
             #[automatically_derived]
             impl #core::node::NodeHandle for #ident {

@@ -4,6 +4,7 @@ mod duration;
 mod expand;
 mod model;
 mod policy;
+mod signature;
 
 use proc_macro2::TokenStream;
 use quote::ToTokens;
@@ -21,7 +22,7 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     };
     let mut errors = Errors::new();
     let args = model::NodeArgs::parse(&mut errors, args);
-    let sig = model::Signature::from_fn(&mut errors, &func);
+    let sig = signature::Signature::from_fn(&mut errors, &func);
     // With a usable signature the handle is emitted even beside errors, so
     // the graph code that names it does not add errors of its own.
     let mut out = match sig {

@@ -1,7 +1,7 @@
-//! The validated model of a `#[node]` function: its arguments and signature.
+//! The validated model of a `#[node]` attribute's arguments (the
+//! function's signature is `signature`).
 
 use proc_macro2::TokenStream;
-use syn::spanned::Spanned;
 
 use super::policy::{KEYS, Policy};
 use crate::errors::{Errors, skip_value};
@@ -64,80 +64,6 @@ impl NodeArgs {
 
 fn keys() -> String {
     KEYS.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-}
-
-/// A node function's signature, as the handle needs it.
-pub(crate) struct Signature {
-    /// `S` of `state: &S`.
-    pub(crate) state: syn::Type,
-    /// `Ctx` of `ctx: &Ctx`, when taken.
-    pub(crate) ctx: Option<syn::Type>,
-    /// The declared return type.
-    pub(crate) output: syn::Type,
-}
-
-const SHAPE: &str = "a node is `async fn name(state: &State, ctx: &Ctx) -> NodeResult<Update>` (`ctx` optional; \
-                     `NodeResult<Command<State>>` also allowed)";
-
-impl Signature {
-    /// Checks the shape rustc cannot explain well; `None` if it is off.
-    pub(crate) fn from_fn(errors: &mut Errors, func: &syn::ItemFn) -> Option<Self> {
-        let sig = &func.sig;
-        let before = errors.len();
-        if sig.asyncness.is_none() {
-            errors.spanned(sig.fn_token, format_args!("a node must be an `async fn`; {SHAPE}"));
-        }
-        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-            errors.spanned(
-                &sig.generics,
-                "a node function cannot be generic: its handle names one state type; wrap a generic function in a \
-                 concrete `#[node]` or add it with `add_node(name, f::<T>)`",
-            );
-        }
-        if let Some(v) = &sig.variadic {
-            errors.spanned(v, "a node cannot be variadic");
-        }
-        let mut refs = Vec::new();
-        for (i, input) in sig.inputs.iter().enumerate() {
-            match input {
-                syn::FnArg::Receiver(r) => errors.spanned(r, "a node is a free function, not a method"),
-                syn::FnArg::Typed(pat) => match &*pat.ty {
-                    syn::Type::Reference(r) if r.mutability.is_none() => refs.push((*r.elem).clone()),
-                    syn::Type::Reference(r) => errors
-                        .spanned(r, "a node reads the state and returns an update: take it as `&State`, not `&mut`"),
-                    ty => errors.spanned(
-                        ty,
-                        if i == 0 { "expected `&State`: a node borrows the state" } else { "expected `&Ctx`" },
-                    ),
-                },
-            }
-        }
-        if sig.inputs.is_empty() || sig.inputs.len() > 2 {
-            let at = if sig.inputs.is_empty() { sig.paren_token.span.join() } else { sig.inputs.span() };
-            errors.at(at, format_args!("expected one or two arguments; {SHAPE}"));
-        }
-        let output = match &sig.output {
-            syn::ReturnType::Default => {
-                errors.spanned(&sig.ident, format_args!("a node returns a `NodeResult`; {SHAPE}"));
-                None
-            }
-            syn::ReturnType::Type(_, ty) => {
-                let last = match &**ty {
-                    syn::Type::Path(p) if p.qself.is_none() => p.path.segments.last().map(|s| s.ident.to_string()),
-                    _ => None,
-                };
-                if !matches!(last.as_deref(), Some("NodeResult" | "Result")) {
-                    errors.spanned(ty, format_args!("a node returns a `NodeResult`; {SHAPE}"));
-                }
-                Some((**ty).clone())
-            }
-        };
-        if errors.len() > before {
-            return None;
-        }
-        let mut refs = refs.into_iter();
-        Some(Self { state: refs.next()?, ctx: refs.next(), output: output? })
-    }
 }
 
 #[cfg(test)]

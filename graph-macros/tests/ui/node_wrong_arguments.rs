@@ -25,4 +25,9 @@ async fn three(s: &Count, _ctx: &Ctx, _extra: &u8) -> NodeResult<CountUpdate> {
     Ok(CountUpdate::default().n(s.n))
 }
 
+#[node]
+async fn mutable_ctx(s: &Count, _ctx: &mut Ctx) -> NodeResult<CountUpdate> {
+    Ok(CountUpdate::default().n(s.n))
+}
+
 fn main() {}
