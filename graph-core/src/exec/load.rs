@@ -73,10 +73,10 @@ pub(crate) async fn restore_record<S: State>(
 
     let mut last = None;
     for link in &chain {
-        if let Some(previous) = previous {
-            if link.parent != Some(previous) {
-                return Err(corrupt(link.id, "the checkpoint chain is broken").into());
-            }
+        if let Some(previous) = previous
+            && link.parent != Some(previous)
+        {
+            return Err(corrupt(link.id, "the checkpoint chain is broken").into());
         }
         previous = Some(link.id);
         let body = decode_checkpoint(thread, link.id, &link.body)?;

@@ -244,11 +244,11 @@ impl<'g, S: State> Runner<'g, S> {
                 self.meter_step(&fresh);
             }
             if let Some(outcome) = self.unfinished_outcome() {
-                if let Outcome::Failed { node, error } = &outcome {
-                    if !self.pos.completed.is_empty() {
-                        let (node, error) = (node.clone(), error.clone());
-                        return Box::pin(self.roll_back(node, error)).await;
-                    }
+                if let Outcome::Failed { node, error } = &outcome
+                    && !self.pos.completed.is_empty()
+                {
+                    let (node, error) = (node.clone(), error.clone());
+                    return Box::pin(self.roll_back(node, error)).await;
                 }
                 self.save_task_records(unsaved).await?;
                 break outcome;

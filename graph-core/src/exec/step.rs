@@ -136,12 +136,12 @@ impl<S: State> Runner<'_, S> {
                     unsaved.push(i);
                     progressed = true;
                 }
-                if let Some(save) = saving.as_mut() {
-                    if let Poll::Ready(result) = save.as_mut().poll(cx) {
-                        saving = None;
-                        result?;
-                        progressed = true;
-                    }
+                if let Some(save) = saving.as_mut()
+                    && let Poll::Ready(result) = save.as_mut().poll(cx)
+                {
+                    saving = None;
+                    result?;
+                    progressed = true;
                 }
                 if early && saving.is_none() && !unsaved.is_empty() && !running.is_empty() {
                     let records = records_of(&mem::take(&mut unsaved), done)?;
