@@ -20,7 +20,9 @@ pub use dead_letter::DeadLetter;
 pub use durability::Durability;
 pub use error::CheckpointError;
 pub use memory::MemorySaver;
-pub use record::{CheckpointId, CheckpointRecord, HistoryQuery, RecordKind, TaskRecord, TaskStatus};
+pub use record::{
+    CheckpointId, CheckpointRecord, DeadLetterChange, HistoryQuery, RecordKind, TaskRecord, TaskStatus, ThreadWrite,
+};
 pub use saver::Checkpointer;
 pub use snapshot_policy::SnapshotPolicy;
 
