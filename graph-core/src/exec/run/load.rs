@@ -4,13 +4,13 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::RunError;
 use super::runner::{Compaction, Completed, Position};
 use super::task::{Task, TaskDone, TaskOutcome, Via};
 use crate::checkpoint::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, GotoBody, RecordKind, TaskOutcomeBody, ViaBody,
     decode_checkpoint, decode_task,
 };
+use crate::exec::RunError;
 use crate::graph::GraphInner;
 use crate::node::{Command, Goto, Send, TaskError};
 use crate::state::State;

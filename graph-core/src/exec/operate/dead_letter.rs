@@ -2,42 +2,10 @@
 //! their retries, kept in the checkpointer for an operator to list, requeue
 //! or purge.
 
-use super::runner::now_ms;
-use super::{Outcome, Resume, RunError, RunResult};
-use crate::checkpoint::{CheckpointId, Checkpointer, DeadLetter};
-use crate::graph::{CompiledGraph, GraphInner};
+use crate::checkpoint::{Checkpointer, DeadLetter};
+use crate::exec::{Outcome, Resume, RunError, RunResult};
+use crate::graph::CompiledGraph;
 use crate::state::State;
-
-/// The letter for a run that ended with `outcome`, if it is a dead end:
-/// `attempts` of the failed task when known. A rollback's failed node made
-/// as many attempts as its retry policy allows when its error was retryable,
-/// else one.
-pub(crate) fn letter_for<S: State>(
-    graph: &GraphInner<S>,
-    thread: &str,
-    checkpoint: CheckpointId,
-    outcome: &Outcome,
-    attempts: Option<u32>,
-) -> Option<DeadLetter> {
-    let (node, error, ended) = match outcome {
-        Outcome::Failed { node, error } => (node, error, "failed"),
-        Outcome::RolledBack { failed_node, error, .. } => (failed_node, error, "rolled back"),
-        _ => return None,
-    };
-    let attempts = attempts.unwrap_or_else(|| {
-        let allowed = graph.node_id(node).map_or(1, |id| graph.nodes[id].policy.retry.max_attempts);
-        if error.kind.is_retryable() { allowed } else { 1 }
-    });
-    Some(DeadLetter {
-        thread: thread.to_owned(),
-        checkpoint: Some(checkpoint),
-        node: node.clone(),
-        error: error.clone(),
-        attempts,
-        outcome: ended.to_owned(),
-        at_ms: now_ms(),
-    })
-}
 
 impl<S: State> CompiledGraph<S> {
     fn dead_letter_store(&self, operation: &'static str) -> Result<&dyn Checkpointer, RunError> {

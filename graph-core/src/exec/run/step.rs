@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use super::metrics::NodeMetrics;
 use super::runner::{Position, Runner, records_for};
 use super::task::{TaskDone, TaskEnv, TaskOutcome, run_task};
-use super::{Event, RunError, TaskReport};
 use crate::checkpoint::{CheckpointError, Durability};
+use crate::exec::metrics::NodeMetrics;
+use crate::exec::{Event, RunError, TaskReport};
 use crate::node::BoxFuture;
 use crate::state::State;
 
