@@ -130,7 +130,7 @@ async fn threads(saver: &SledSaver, json: bool) -> Result<String, Failure> {
     if !json {
         writeln!(out, "{:<36} {:<12} {:>6}  updated", "thread", "status", "step")?;
     }
-    for thread in saver.threads().await? {
+    for thread in saver.threads().await?.items {
         let Some(summary) = inspect::thread_summary(saver, &thread).await? else { continue };
         if json {
             writeln!(out, "{}", json_line(&summary)?)?;
@@ -213,7 +213,7 @@ async fn dlq(saver: &SledSaver, json: bool) -> Result<String, Failure> {
     if !json {
         writeln!(out, "{:<36} {:<20} {:>8} {:<12} {:<20} error", "thread", "node", "attempts", "outcome", "at")?;
     }
-    for letter in saver.dead_letters().await? {
+    for letter in saver.dead_letters().await?.items {
         if json {
             writeln!(out, "{}", json_line(&letter)?)?;
         } else {
