@@ -5,7 +5,7 @@ use async_trait::async_trait;
 
 use super::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, DeadLetterChange, Durability,
-    HistoryQuery, SnapshotPolicy, TaskRecord, ThreadWrite,
+    HistoryQuery, Listing, SnapshotPolicy, TaskRecord, ThreadWrite,
 };
 
 /// Keeps every thread in memory: for tests, and for runs that need
@@ -113,11 +113,11 @@ impl Checkpointer for MemorySaver {
         })
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         let mut names: Vec<String> =
             self.lock().iter().filter(|(_, r)| !r.checkpoints.is_empty()).map(|(n, _)| n.clone()).collect();
         names.sort();
-        Ok(names)
+        Ok(Listing::from(names))
     }
 
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
@@ -126,8 +126,8 @@ impl Checkpointer for MemorySaver {
         Ok(())
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
-        Ok(lock(&self.dead_letters).values().cloned().collect())
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
+        Ok(Listing::from(lock(&self.dead_letters).values().cloned().collect::<Vec<_>>()))
     }
 
     async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError> {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    CheckpointError, CheckpointId, CheckpointRecord, DeadLetter, DeadLetterChange, Durability, HistoryQuery,
+    CheckpointError, CheckpointId, CheckpointRecord, DeadLetter, DeadLetterChange, Durability, HistoryQuery, Listing,
     RecordKind, SnapshotPolicy, TaskRecord, ThreadWrite,
 };
 
@@ -34,7 +34,7 @@ use super::{
 /// };
 /// saver.put_checkpoint("t1", record.clone(), Vec::new(), Durability::Sync).await?;
 /// assert_eq!(saver.checkpoint("t1", None).await?, Some(record));
-/// assert_eq!(saver.threads().await?, vec!["t1".to_string()]);
+/// assert_eq!(saver.threads().await?.items, vec!["t1".to_string()]);
 /// # Ok::<_, stategraph_core::checkpoint::CheckpointError>(())
 /// # }).unwrap();
 /// # }
@@ -129,11 +129,13 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
     /// Store failures; damaged records.
     async fn history(&self, thread: &str, query: HistoryQuery) -> Result<Vec<CheckpointRecord>, CheckpointError>;
 
-    /// Every thread with at least one checkpoint, in a stable order.
+    /// Every thread with at least one checkpoint, in a stable order; a
+    /// stored key that names no thread is listed as unreadable, and the
+    /// listing goes on.
     ///
     /// # Errors
     /// Store failures.
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError>;
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError>;
 
     /// Removes a thread and everything stored for it.
     ///
@@ -152,11 +154,12 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
         self.put(&thread, write, Durability::Sync).await
     }
 
-    /// Every dead letter, ordered by thread.
+    /// Every dead letter, ordered by thread; a damaged letter is listed as
+    /// unreadable, and the listing goes on.
     ///
     /// # Errors
-    /// Store failures; damaged records.
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError>;
+    /// Store failures.
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError>;
 
     /// The thread's dead letter, if it has one.
     ///
@@ -221,7 +224,7 @@ impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
         (**self).history(thread, query).await
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         (**self).threads().await
     }
 
@@ -233,7 +236,7 @@ impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
         (**self).put_dead_letter(letter).await
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
         (**self).dead_letters().await
     }
 

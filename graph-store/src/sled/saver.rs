@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use stategraph_core::checkpoint::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, DeadLetterChange, Durability,
-    HistoryQuery, SnapshotPolicy, TaskRecord, ThreadWrite,
+    HistoryQuery, Listing, SnapshotPolicy, TaskRecord, ThreadWrite, Unreadable,
 };
 
 use super::group_commit::GroupFlush;
@@ -404,21 +404,28 @@ impl Checkpointer for SledSaver {
         Ok(out)
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         // One seek per thread: from a thread's first checkpoint key, jump
         // past all of its keys to the next thread's.
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         let mut from = vec![keys::CHECKPOINT];
         while let Some(entry) = self.db.range(from..).next() {
             let (key, _) = entry.map_err(store_error)?;
             if key.first() != Some(&keys::CHECKPOINT) {
                 break;
             }
-            let Some((thread, _)) = keys::split(&key) else {
-                return Err(CheckpointError::corrupt("?", None, "a checkpoint key does not decode"));
-            };
-            from = keys::prefix_end(&keys::prefix(keys::CHECKPOINT, &thread));
-            out.push(thread);
+            match keys::split(&key) {
+                Some((thread, _)) => {
+                    from = keys::prefix_end(&keys::prefix(keys::CHECKPOINT, &thread));
+                    out.items.push(thread);
+                }
+                None => {
+                    // Reported, then passed: the next key is the least one above it.
+                    out.unreadable.push(Unreadable::new(keys::describe(&key), None, "the key names no thread"));
+                    from = key.to_vec();
+                    from.push(0);
+                }
+            }
         }
         Ok(out)
     }
@@ -437,12 +444,25 @@ impl Checkpointer for SledSaver {
         self.flush().await
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
-        let mut out = Vec::new();
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
+        let mut out = Listing::default();
         for entry in self.db.scan_prefix([keys::DEAD_LETTER]) {
             let (key, value) = entry.map_err(store_error)?;
-            let thread = keys::split(&key).map(|(t, _)| t).unwrap_or_default();
-            out.push(open(Kind::DeadLetter, &value).map_err(|r| CheckpointError::corrupt(&thread, None, r))?);
+            let thread = keys::split(&key).filter(|(_, rest)| rest.is_empty()).map(|(t, _)| t);
+            let letter = match &thread {
+                Some(thread) => open::<DeadLetter>(Kind::DeadLetter, &value).and_then(|letter| {
+                    if letter.thread == *thread {
+                        Ok(letter)
+                    } else {
+                        Err(format!("the letter names thread {:?}", letter.thread))
+                    }
+                }),
+                None => Err("the key names no thread".to_owned()),
+            };
+            match letter {
+                Ok(letter) => out.items.push(letter),
+                Err(reason) => out.unreadable.push(Unreadable::new(keys::describe(&key), thread, reason)),
+            }
         }
         Ok(out)
     }
@@ -477,5 +497,12 @@ impl SledSaver {
     #[doc(hidden)]
     pub fn raw_checkpoint_key(&self, thread: &str, id: CheckpointId) -> (Vec<u8>, &sled::Db) {
         (keys::checkpoint(thread, id.as_u64()), &self.db)
+    }
+
+    /// The key of `thread`'s dead letter, and the database, for tests that
+    /// damage records on purpose.
+    #[doc(hidden)]
+    pub fn raw_dead_letter_key(&self, thread: &str) -> (Vec<u8>, &sled::Db) {
+        (keys::prefix(keys::DEAD_LETTER, thread), &self.db)
     }
 }

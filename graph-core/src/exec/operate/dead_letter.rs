@@ -13,12 +13,14 @@ impl<S: State> CompiledGraph<S> {
     }
 
     /// The dead-letter queue: one letter per thread whose latest run ended
-    /// `Failed` or `RolledBack` after its retries, ordered by thread.
+    /// `Failed` or `RolledBack` after its retries, ordered by thread. A
+    /// damaged letter is left out here; the store's own
+    /// [`Checkpointer::dead_letters`] reports it by key.
     ///
     /// # Errors
     /// [`RunError::NoCheckpointer`], or the store's error.
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, RunError> {
-        Ok(self.dead_letter_store("dead_letters")?.dead_letters().await?)
+        Ok(self.dead_letter_store("dead_letters")?.dead_letters().await?.into_items())
     }
 
     /// Runs a dead-lettered thread again from its checkpoint, as
@@ -43,8 +45,9 @@ impl<S: State> CompiledGraph<S> {
         Ok(run)
     }
 
-    /// Removes the letters of `threads` (every letter when `None`), leaving
-    /// the threads themselves; returns how many were removed.
+    /// Removes the letters of `threads` (every letter when `None`, damaged
+    /// ones of a known thread included), leaving the threads themselves;
+    /// returns how many were removed.
     ///
     /// # Errors
     /// [`RunError::NoCheckpointer`], or the store's error.
@@ -52,7 +55,11 @@ impl<S: State> CompiledGraph<S> {
         let store = self.dead_letter_store("purge_dead_letters")?;
         let targets: Vec<String> = match threads {
             Some(threads) => threads.iter().map(|t| (*t).to_owned()).collect(),
-            None => store.dead_letters().await?.into_iter().map(|l| l.thread).collect(),
+            None => {
+                let listing = store.dead_letters().await?;
+                let damaged = listing.unreadable.into_iter().filter_map(|u| u.thread);
+                listing.items.into_iter().map(|l| l.thread).chain(damaged).collect()
+            }
         };
         let mut removed = 0;
         for thread in targets {
