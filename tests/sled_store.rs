@@ -62,7 +62,7 @@ async fn threads_are_isolated_even_when_one_id_prefixes_another() {
         assert!(matches!(graph.state(absent).await, Err(RunError::NoSuchThread { .. })), "{absent:?}");
     }
     let saver = graph.checkpointer().unwrap();
-    assert_eq!(saver.threads().await.unwrap(), ["", "a", "a\0b", "ab"]);
+    assert_eq!(saver.threads().await.unwrap().items, ["", "a", "a\0b", "ab"]);
     saver.delete_thread("a").await.unwrap();
     assert!(matches!(graph.state("a").await, Err(RunError::NoSuchThread { .. })));
     assert_eq!(graph.state("ab").await.unwrap().values.count, 12);
@@ -103,6 +103,44 @@ async fn a_damaged_record_is_a_corrupt_error_and_other_threads_still_load() {
     }
     db.insert(&key, original).unwrap();
     assert_eq!(graph.state("bad").await.unwrap().values.count, 2);
+}
+
+#[tokio::test]
+async fn one_damaged_record_hides_no_other_from_the_listings() {
+    let saver = Arc::new(SledSaver::temporary().unwrap());
+    let graph = StateGraph::new()
+        .add_node("boom", |_: &Counter| async { Err::<CounterUpdate, _>(NodeError::permanent("no")) })
+        .add_edge(START, "boom")
+        .compile()
+        .unwrap()
+        .with_shared_checkpointer(saver.clone());
+    for thread in ["bad", "good"] {
+        graph.invoke(Counter::default(), thread).await.unwrap();
+    }
+    let (key, db) = saver.raw_dead_letter_key("bad");
+    let mut letter = db.get(&key).unwrap().unwrap().to_vec();
+    *letter.last_mut().unwrap() ^= 0x55;
+    db.insert(&key, letter).unwrap();
+    // A checkpoint key whose thread id is not UTF-8, and one that does not
+    // end its thread id at all.
+    db.insert([b'c', 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], b"x".to_vec()).unwrap();
+    db.insert([b'c', b'z', 0, 1], b"x".to_vec()).unwrap();
+
+    let letters = saver.dead_letters().await.unwrap();
+    assert_eq!(letters.items.iter().map(|l| l.thread.as_str()).collect::<Vec<_>>(), ["good"]);
+    assert_eq!(letters.unreadable.len(), 1);
+    assert_eq!(letters.unreadable[0].thread.as_deref(), Some("bad"));
+    assert_eq!(letters.unreadable[0].key, "d\"bad\"");
+    assert!(letters.unreadable[0].reason.contains("checksum"), "{}", letters.unreadable[0]);
+    assert_eq!(graph.dead_letters().await.unwrap().len(), 1, "the readable letters");
+
+    let threads = saver.threads().await.unwrap();
+    assert_eq!(threads.items, ["bad", "good"]);
+    let keys: Vec<&str> = threads.unreadable.iter().map(|u| u.key.as_str()).collect();
+    assert_eq!(keys, ["cz\\x00\\x01", "c\\xff\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01"]);
+
+    assert_eq!(graph.purge_dead_letters(None).await.unwrap(), 2, "the damaged letter of a known thread too");
+    assert!(saver.dead_letters().await.unwrap().unreadable.is_empty());
 }
 
 /// A state type that changed incompatibly since the thread was written.
@@ -257,7 +295,7 @@ async fn a_thousand_threads_of_ten_nodes() {
         assert_eq!(run.unwrap().unwrap().state.count, i as i64 + 10);
     }
     let saver = graph.checkpointer().unwrap();
-    assert_eq!(saver.threads().await.unwrap().len(), 1000);
+    assert_eq!(saver.threads().await.unwrap().items.len(), 1000);
     assert_eq!(graph.state("t500").await.unwrap().values.count, 510);
 }
 
@@ -290,7 +328,7 @@ fn opening_a_file_that_is_not_a_sled_database_is_a_clear_error() {
         // sled may accept and rewrite a foreign file; then it must hold no threads.
         Ok(saver) => {
             let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-            assert!(rt.block_on(saver.threads()).unwrap().is_empty());
+            assert!(rt.block_on(saver.threads()).unwrap().items.is_empty());
         }
     }
 }
@@ -307,7 +345,7 @@ async fn adversarial_thread_ids_never_see_each_other() {
         assert_eq!(graph.state(id).await.unwrap().values.count, 100 * i as i64 + 1, "{id:?}");
         assert_eq!(graph.history(id, HistoryQuery::all()).await.unwrap().len(), 2, "{id:?}");
     }
-    assert_eq!(graph.checkpointer().unwrap().threads().await.unwrap().len(), ids.len());
+    assert_eq!(graph.checkpointer().unwrap().threads().await.unwrap().items.len(), ids.len());
 }
 
 fn tempdir() -> std::path::PathBuf {
@@ -340,5 +378,5 @@ async fn a_store_closed_a_moment_ago_opens_again() {
         // `graph` and its saver are dropped here; sled releases its lock
         // from a background thread, and the next open waits for it.
     }
-    assert_eq!(SledSaver::open(&dir).unwrap().threads().await.unwrap().len(), 20);
+    assert_eq!(SledSaver::open(&dir).unwrap().threads().await.unwrap().items.len(), 20);
 }

@@ -11,11 +11,7 @@
 
 #![warn(clippy::unwrap_used, clippy::expect_used)]
 
-mod envelope;
-mod flush;
-mod journal;
-mod keys;
-mod saver;
-mod sync;
+mod codec;
+mod sled;
 
-pub use saver::{SledConfig, SledSaver, StoreStats};
+pub use crate::sled::{SledConfig, SledSaver, StoreStats};

@@ -40,6 +40,16 @@ pub enum CheckpointError {
         /// The id written twice.
         checkpoint: CheckpointId,
     },
+    /// This process no longer owns the thread: another worker took over its
+    /// lease (this one was paused, partitioned or slow). Nothing was written,
+    /// and the run stops at once: no further write, dead letter or rollback.
+    #[error("thread {thread:?} is fenced: {reason}")]
+    Fenced {
+        /// The thread.
+        thread: String,
+        /// Who holds it now, or why the write was refused.
+        reason: String,
+    },
     /// The store failed (I/O, a lock held by another process, a closed store).
     #[error("checkpoint store: {message}")]
     Store {

@@ -4,8 +4,8 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{
-    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, Durability, HistoryQuery,
-    SnapshotPolicy, TaskRecord,
+    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, DeadLetterChange, Durability,
+    HistoryQuery, Listing, SnapshotPolicy, TaskRecord, ThreadWrite,
 };
 
 /// Keeps every thread in memory: for tests, and for runs that need
@@ -52,35 +52,34 @@ impl MemorySaver {
 
 #[async_trait]
 impl Checkpointer for MemorySaver {
-    async fn put_checkpoint(
-        &self,
-        thread: &str,
-        checkpoint: CheckpointRecord,
-        tasks: Vec<TaskRecord>,
-        _durability: Durability,
-    ) -> Result<(), CheckpointError> {
+    async fn put(&self, thread: &str, write: ThreadWrite, _durability: Durability) -> Result<(), CheckpointError> {
+        let ThreadWrite { checkpoint, tasks, dead_letter } = write;
+        // Both locks, in one order, for the whole write: a reader sees all
+        // of it or none.
         let mut threads = self.lock();
-        let records = threads.entry(thread.to_owned()).or_default();
-        if records.checkpoints.contains_key(&checkpoint.id) {
+        let mut letters = lock(&self.dead_letters);
+        if let Some(checkpoint) = &checkpoint
+            && threads.get(thread).is_some_and(|r| r.checkpoints.contains_key(&checkpoint.id))
+        {
             return Err(CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id });
         }
-        for task in tasks {
-            records.tasks.insert((task.checkpoint, task.task), task);
+        if checkpoint.is_some() || !tasks.is_empty() {
+            let records = threads.entry(thread.to_owned()).or_default();
+            for task in tasks {
+                records.tasks.insert((task.checkpoint, task.task), task);
+            }
+            if let Some(checkpoint) = checkpoint {
+                records.checkpoints.insert(checkpoint.id, checkpoint);
+            }
         }
-        records.checkpoints.insert(checkpoint.id, checkpoint);
-        Ok(())
-    }
-
-    async fn put_tasks(
-        &self,
-        thread: &str,
-        tasks: Vec<TaskRecord>,
-        _durability: Durability,
-    ) -> Result<(), CheckpointError> {
-        let mut threads = self.lock();
-        let records = threads.entry(thread.to_owned()).or_default();
-        for task in tasks {
-            records.tasks.insert((task.checkpoint, task.task), task);
+        match dead_letter {
+            DeadLetterChange::Keep => {}
+            DeadLetterChange::File(letter) => {
+                letters.insert(thread.to_owned(), DeadLetter { thread: thread.to_owned(), ..letter });
+            }
+            DeadLetterChange::Remove => {
+                letters.remove(thread);
+            }
         }
         Ok(())
     }
@@ -114,11 +113,11 @@ impl Checkpointer for MemorySaver {
         })
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         let mut names: Vec<String> =
             self.lock().iter().filter(|(_, r)| !r.checkpoints.is_empty()).map(|(n, _)| n.clone()).collect();
         names.sort();
-        Ok(names)
+        Ok(Listing::from(names))
     }
 
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError> {
@@ -127,13 +126,8 @@ impl Checkpointer for MemorySaver {
         Ok(())
     }
 
-    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
-        lock(&self.dead_letters).insert(letter.thread.clone(), letter);
-        Ok(())
-    }
-
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
-        Ok(lock(&self.dead_letters).values().cloned().collect())
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
+        Ok(Listing::from(lock(&self.dead_letters).values().cloned().collect::<Vec<_>>()))
     }
 
     async fn dead_letter(&self, thread: &str) -> Result<Option<DeadLetter>, CheckpointError> {

@@ -11,6 +11,7 @@ mod body;
 mod dead_letter;
 mod durability;
 mod error;
+mod listing;
 mod memory;
 mod record;
 mod saver;
@@ -19,8 +20,11 @@ mod snapshot_policy;
 pub use dead_letter::DeadLetter;
 pub use durability::Durability;
 pub use error::CheckpointError;
+pub use listing::{Listing, Unreadable};
 pub use memory::MemorySaver;
-pub use record::{CheckpointId, CheckpointRecord, HistoryQuery, RecordKind, TaskRecord, TaskStatus};
+pub use record::{
+    CheckpointId, CheckpointRecord, DeadLetterChange, HistoryQuery, RecordKind, TaskRecord, TaskStatus, ThreadWrite,
+};
 pub use saver::Checkpointer;
 pub use snapshot_policy::SnapshotPolicy;
 

@@ -2,6 +2,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::DeadLetter;
+
 /// Identifies a checkpoint within its thread. Ids grow with every checkpoint
 /// written to the thread, forks included, so the newest has the largest id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -132,4 +134,80 @@ impl HistoryQuery {
     pub fn admits(&self, id: CheckpointId) -> bool {
         self.before.is_none_or(|b| id < b)
     }
+}
+
+/// One atomic change to a thread's records, as [`Checkpointer::put`]
+/// stores it: a checkpoint, task records and the thread's dead letter land
+/// together or not at all, so no crash can leave a failed run's last
+/// checkpoint without its letter.
+///
+/// ```
+/// # use stategraph_core::checkpoint::{CheckpointId, CheckpointRecord, DeadLetterChange, RecordKind, ThreadWrite};
+/// # let record = CheckpointRecord { id: CheckpointId::new(1), parent: None, step: 0, created_at_ms: 0,
+/// #     kind: RecordKind::Snapshot, body: Vec::new() };
+/// let write = ThreadWrite::checkpoint(record).with_dead_letter(DeadLetterChange::Remove);
+/// assert!(!write.is_empty());
+/// ```
+///
+/// [`Checkpointer::put`]: super::Checkpointer::put
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ThreadWrite {
+    /// A new checkpoint, to become the thread's latest: refused with
+    /// [`Conflict`](super::CheckpointError::Conflict), and nothing written,
+    /// when its id is stored already.
+    pub checkpoint: Option<CheckpointRecord>,
+    /// Task records, replacing any with the same checkpoint and task.
+    pub tasks: Vec<TaskRecord>,
+    /// What happens to the thread's dead letter.
+    pub dead_letter: DeadLetterChange,
+}
+
+impl ThreadWrite {
+    /// A write of one checkpoint.
+    pub fn checkpoint(checkpoint: CheckpointRecord) -> Self {
+        Self { checkpoint: Some(checkpoint), ..Self::default() }
+    }
+
+    /// A write of task records only.
+    pub fn tasks(tasks: Vec<TaskRecord>) -> Self {
+        Self { tasks, ..Self::default() }
+    }
+
+    /// Adds task records to the write.
+    #[must_use]
+    pub fn with_tasks(mut self, tasks: Vec<TaskRecord>) -> Self {
+        if self.tasks.is_empty() {
+            self.tasks = tasks;
+        } else {
+            self.tasks.extend(tasks);
+        }
+        self
+    }
+
+    /// Sets what the write does to the thread's dead letter.
+    #[must_use]
+    pub fn with_dead_letter(mut self, change: DeadLetterChange) -> Self {
+        self.dead_letter = change;
+        self
+    }
+
+    /// Whether the write changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.checkpoint.is_none() && self.tasks.is_empty() && self.dead_letter == DeadLetterChange::Keep
+    }
+}
+
+/// What a [`ThreadWrite`] does to the thread's dead letter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeadLetterChange {
+    /// Leaves it as it is.
+    #[default]
+    Keep,
+    /// Files this letter, replacing an earlier one (its `thread` is the
+    /// write's thread).
+    File(DeadLetter),
+    /// Removes the thread's letter, if it has one.
+    Remove,
 }

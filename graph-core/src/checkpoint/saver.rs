@@ -4,8 +4,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{
-    CheckpointError, CheckpointId, CheckpointRecord, DeadLetter, Durability, HistoryQuery, RecordKind, SnapshotPolicy,
-    TaskRecord,
+    CheckpointError, CheckpointId, CheckpointRecord, DeadLetter, DeadLetterChange, Durability, HistoryQuery, Listing,
+    RecordKind, SnapshotPolicy, TaskRecord, ThreadWrite,
 };
 
 /// Where a graph keeps its threads: checkpoints, the task records of the step
@@ -34,13 +34,24 @@ use super::{
 /// };
 /// saver.put_checkpoint("t1", record.clone(), Vec::new(), Durability::Sync).await?;
 /// assert_eq!(saver.checkpoint("t1", None).await?, Some(record));
-/// assert_eq!(saver.threads().await?, vec!["t1".to_string()]);
+/// assert_eq!(saver.threads().await?.items, vec!["t1".to_string()]);
 /// # Ok::<_, stategraph_core::checkpoint::CheckpointError>(())
 /// # }).unwrap();
 /// # }
 /// ```
 #[async_trait]
 pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
+    /// Stores `write` for `thread` as one atomic change: its checkpoint (as
+    /// the thread's latest), its task records (replacing any with the same
+    /// checkpoint and task) and its change to the thread's dead letter land
+    /// together or not at all. Every other write method is this one.
+    ///
+    /// # Errors
+    /// [`CheckpointError::Conflict`] when the checkpoint's id is already
+    /// stored (then nothing is written); [`CheckpointError::Fenced`] when
+    /// this process no longer owns the thread; store failures.
+    async fn put(&self, thread: &str, write: ThreadWrite, durability: Durability) -> Result<(), CheckpointError>;
+
     /// Stores `checkpoint` as the thread's latest, together with `tasks` (task
     /// records of the step it ends that were not stored before).
     ///
@@ -52,7 +63,9 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
         checkpoint: CheckpointRecord,
         tasks: Vec<TaskRecord>,
         durability: Durability,
-    ) -> Result<(), CheckpointError>;
+    ) -> Result<(), CheckpointError> {
+        self.put(thread, ThreadWrite::checkpoint(checkpoint).with_tasks(tasks), durability).await
+    }
 
     /// Stores task records, replacing any with the same checkpoint and task.
     ///
@@ -63,7 +76,9 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
         thread: &str,
         tasks: Vec<TaskRecord>,
         durability: Durability,
-    ) -> Result<(), CheckpointError>;
+    ) -> Result<(), CheckpointError> {
+        self.put(thread, ThreadWrite::tasks(tasks), durability).await
+    }
 
     /// The checkpoint `id` of `thread`, or its latest when `id` is `None`.
     ///
@@ -114,11 +129,13 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
     /// Store failures; damaged records.
     async fn history(&self, thread: &str, query: HistoryQuery) -> Result<Vec<CheckpointRecord>, CheckpointError>;
 
-    /// Every thread with at least one checkpoint, in a stable order.
+    /// Every thread with at least one checkpoint, in a stable order; a
+    /// stored key that names no thread is listed as unreadable, and the
+    /// listing goes on.
     ///
     /// # Errors
     /// Store failures.
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError>;
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError>;
 
     /// Removes a thread and everything stored for it.
     ///
@@ -126,17 +143,23 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
     /// Store failures.
     async fn delete_thread(&self, thread: &str) -> Result<(), CheckpointError>;
 
-    /// Files a run that failed for good, replacing the thread's earlier letter.
+    /// Files a run that failed for good, replacing the thread's earlier
+    /// letter, durably.
     ///
     /// # Errors
     /// Store failures.
-    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError>;
+    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
+        let thread = letter.thread.clone();
+        let write = ThreadWrite::default().with_dead_letter(DeadLetterChange::File(letter));
+        self.put(&thread, write, Durability::Sync).await
+    }
 
-    /// Every dead letter, ordered by thread.
+    /// Every dead letter, ordered by thread; a damaged letter is listed as
+    /// unreadable, and the listing goes on.
     ///
     /// # Errors
-    /// Store failures; damaged records.
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError>;
+    /// Store failures.
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError>;
 
     /// The thread's dead letter, if it has one.
     ///
@@ -158,6 +181,10 @@ pub trait Checkpointer: Send + Sync + fmt::Debug + 'static {
 
 #[async_trait]
 impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
+    async fn put(&self, thread: &str, write: ThreadWrite, durability: Durability) -> Result<(), CheckpointError> {
+        (**self).put(thread, write, durability).await
+    }
+
     async fn put_checkpoint(
         &self,
         thread: &str,
@@ -197,7 +224,7 @@ impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
         (**self).history(thread, query).await
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         (**self).threads().await
     }
 
@@ -209,7 +236,7 @@ impl<T: Checkpointer + ?Sized> Checkpointer for Arc<T> {
         (**self).put_dead_letter(letter).await
     }
 
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
         (**self).dead_letters().await
     }
 

@@ -7,8 +7,8 @@ use futures::channel::mpsc;
 use tracing::Instrument;
 
 use super::event::{EventSink, EventStream};
-use super::load::{Restored, restore};
-use super::runner::Runner;
+use super::run::load::{Restored, restore};
+use super::run::runner::Runner;
 use super::{Budget, Resume, RunConfig, RunError, RunResult};
 use crate::checkpoint::{
     CheckpointId, Checkpointer, Durability, EXTERNAL_TASK, Source, Stop, TaskBody, TaskOutcomeBody, TaskRecord,

@@ -156,10 +156,10 @@ impl Ctx {
     /// resume value is not a `Decision`.
     pub fn approval(&self, request: &ApprovalRequest) -> NodeResult<Verdict> {
         let decision: Decision = self.interrupt(request)?;
-        if let Some(deadline_ms) = request.deadline_ms {
-            if decision.decided_at_ms > deadline_ms {
-                return Ok(Verdict::Expired { deadline_ms, decided_at_ms: decision.decided_at_ms });
-            }
+        if let Some(deadline_ms) = request.deadline_ms
+            && decision.decided_at_ms > deadline_ms
+        {
+            return Ok(Verdict::Expired { deadline_ms, decided_at_ms: decision.decided_at_ms });
         }
         Ok(match decision.choice {
             Choice::Approve => Verdict::Approved { action: request.action.clone(), modified: false },

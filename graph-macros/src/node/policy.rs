@@ -252,10 +252,10 @@ fn parse_retry(errors: &mut Errors, meta: &ParseNestedMeta<'_>) -> syn::Result<R
         }
         Ok(())
     })?;
-    if let (Some(initial), Some(max)) = (retry.initial, retry.max) {
-        if initial > max {
-            errors.spanned(&meta.path, "`initial` backoff is longer than `max`");
-        }
+    if let (Some(initial), Some(max)) = (retry.initial, retry.max)
+        && initial > max
+    {
+        errors.spanned(&meta.path, "`initial` backoff is longer than `max`");
     }
     Ok(retry)
 }

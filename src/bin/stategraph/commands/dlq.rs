@@ -8,7 +8,7 @@ use crate::output::{Out, TextTable, utc};
 
 pub(super) async fn run(saver: &SledSaver, json: bool, out: &mut Out) -> Result<(), Failure> {
     let mut table = TextTable::new(&["thread", "node", "attempts", "outcome", "at", "error"], &[2]);
-    for letter in saver.dead_letters().await? {
+    for letter in saver.dead_letters().await?.items {
         if json {
             out.json_line(&letter)?;
         } else {

@@ -9,7 +9,7 @@ use crate::output::{Out, TextTable, utc};
 
 pub(super) async fn run(saver: &SledSaver, json: bool, out: &mut Out) -> Result<(), Failure> {
     let mut table = TextTable::new(&["thread", "status", "step", "updated"], &[2]);
-    for thread in saver.threads().await? {
+    for thread in saver.threads().await?.items {
         let Some(summary) = inspect::thread_summary(saver, &thread).await? else { continue };
         if json {
             out.json_line(&summary)?;

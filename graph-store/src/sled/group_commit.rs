@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use stategraph_core::checkpoint::CheckpointError;
 use tokio::sync::Mutex;
 
-use crate::journal::Journal;
+use super::journal::Journal;
 
 /// Sequences writes and flushes. A writer takes a ticket after its write is
 /// applied; a flush that starts after that covers it. While one flush runs,

@@ -72,6 +72,31 @@ pub(crate) fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     end
 }
 
+/// `key` for people: its kind letter, the thread id quoted with control
+/// characters escaped, then the suffix as numbers (`c"t1"#7`, `t"t1"#7.0`,
+/// `d"t1"`); a key that does not decode is its bytes, escaped.
+pub(crate) fn describe(key: &[u8]) -> String {
+    let number = |bytes: &[u8]| bytes.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
+    match (key.first().copied(), split(key)) {
+        (Some(kind @ (CHECKPOINT | TASK | DEAD_LETTER | LEGACY_LATEST)), Some((thread, rest))) => {
+            let mut out = format!("{}{thread:?}", kind as char);
+            match (kind, rest.len()) {
+                (CHECKPOINT, 8) => out.push_str(&format!("#{}", number(rest))),
+                (TASK, 12) => out.push_str(&format!("#{}.{}", number(&rest[..8]), number(&rest[8..]))),
+                (_, 0) => {}
+                _ => out.push_str(&format!("+{}", escape_bytes(rest))),
+            }
+            out
+        }
+        _ => escape_bytes(key),
+    }
+}
+
+/// `bytes` as printable ASCII, everything else `\xNN`.
+pub(crate) fn escape_bytes(bytes: &[u8]) -> String {
+    bytes.iter().flat_map(|&b| std::ascii::escape_default(b)).map(char::from).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,6 +119,14 @@ mod tests {
         for (name, key) in names.iter().zip(&keys) {
             assert_eq!(split(key).map(|(t, rest)| (t, rest.len())), Some((name.to_string(), 0)));
         }
+    }
+
+    #[test]
+    fn keys_are_described_with_control_characters_escaped() {
+        assert_eq!(describe(&checkpoint("t1", 7)), "c\"t1\"#7");
+        assert_eq!(describe(&task("a\u{1b}[31m", 7, 2)), "t\"a\\u{1b}[31m\"#7.2");
+        assert_eq!(describe(&prefix(DEAD_LETTER, "x\ny")), "d\"x\\ny\"");
+        assert_eq!(describe(&[CHECKPOINT, 0xFF, 0, 1]), "c\\xff\\x00\\x01");
     }
 
     #[test]

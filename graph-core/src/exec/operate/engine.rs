@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use super::{RunError, RunResult};
+use crate::exec::{RunError, RunResult};
 use crate::graph::CompiledGraph;
 use crate::state::{Input, State};
 

@@ -3,11 +3,11 @@
 
 use std::fmt;
 
-use super::load::{Restored, restore, restore_record};
-use super::runner::{Compaction, Runner, stop_interrupts};
-use super::task::TaskOutcome;
-use super::{RunConfig, RunError, RunHealth};
 use crate::checkpoint::{CheckpointId, Checkpointer, EXTERNAL_TASK, HistoryQuery, Source, TaskStatus, Write};
+use crate::exec::run::load::{Restored, restore, restore_record};
+use crate::exec::run::runner::{Compaction, Runner, stop_interrupts};
+use crate::exec::run::task::TaskOutcome;
+use crate::exec::{RunConfig, RunError, RunHealth};
 use crate::graph::{CompiledGraph, GraphInner};
 use crate::node::{Interrupt, InterruptId, InterruptKind, TaskError};
 use crate::state::State;
@@ -244,7 +244,7 @@ impl<S: State> CompiledGraph<S> {
         as_node: Option<&str>,
     ) -> Result<CheckpointId, RunError> {
         let saver = self.saver_for("update_state")?;
-        let _active = super::api::ActiveThread::acquire(&self.inner, thread)?;
+        let _active = crate::exec::api::ActiveThread::acquire(&self.inner, thread)?;
         let as_id = match as_node {
             Some(name) => Some(self.inner.node_id(name).ok_or_else(|| RunError::UnknownNode {
                 thread: thread.to_owned(),

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use super::load::restore;
 use super::runner::Runner;
 use super::task::{Attempts, TaskEnv, run_attempts};
-use super::{Event, NodeFailure, Outcome, PolicyEvent, RunError};
 use crate::checkpoint::{Completion, EXTERNAL_TASK, RollbackBody, Source, Write};
+use crate::exec::{Event, NodeFailure, Outcome, PolicyEvent, RunError};
 use crate::node::{ErrorKind, TaskError};
 use crate::state::State;
 

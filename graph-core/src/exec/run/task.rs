@@ -12,12 +12,12 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::event::EventSink;
-use super::{Event, Meter, PolicyEvent, RunError, TaskReport};
 use crate::checkpoint::{
     CheckpointId, Checkpointer, Durability, GotoBody, TaskBody, TaskOutcomeBody, TaskRecord, TaskStatus, ViaBody,
     encode,
 };
+use crate::exec::event::EventSink;
+use crate::exec::{Event, Meter, PolicyEvent, RunError, TaskReport};
 use crate::graph::{CompiledNode, GraphInner, NodeId};
 use crate::node::{Command, Ctx, CtxParts, ErrorKind, Goto, TaskError};
 use crate::policy::{Admission, BreakerState, Breakers, OnFailure};
@@ -396,7 +396,7 @@ impl Drop for PendingCall {
 fn report_breaker<S: State>(env: &TaskEnv<'_, S>, name: &str, change: Option<(BreakerState, BreakerState)>) {
     if let Some((from, to)) = change {
         tracing::info!(breaker = name, from = %from, to = %to, "circuit breaker changed state");
-        super::metrics::breaker(name, to);
+        crate::exec::metrics::breaker(name, to);
         env.emit(PolicyEvent::BreakerChanged { breaker: name.to_owned(), from, to });
     }
 }

@@ -17,12 +17,12 @@ pub use trace::trace_dot;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::health::{NodeFailure, RunHealth};
 use super::snapshot::CheckpointSource;
 use crate::checkpoint::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, RecordKind, TaskOutcomeBody, TaskRecord, TaskStatus,
     ViaBody, decode_checkpoint, decode_task,
 };
+use crate::exec::{NodeFailure, RunHealth};
 use crate::node::TaskError;
 
 /// Where a thread stands, from its latest checkpoint and its task records.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// Limits on one run. Checked between super-steps: the step that crosses a
 /// limit finishes and is checkpointed, then the run stops with
-/// [`Outcome::BudgetExceeded`](super::Outcome::BudgetExceeded). Resume it
+/// [`Outcome::BudgetExceeded`](crate::exec::Outcome::BudgetExceeded). Resume it
 /// with a larger budget to go on; a new input starts a new count. Usage is
 /// counted, and kept in the checkpoints, while the run has a budget.
 ///

@@ -4,13 +4,13 @@
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::RunError;
 use super::runner::{Compaction, Completed, Position};
 use super::task::{Task, TaskDone, TaskOutcome, Via};
 use crate::checkpoint::{
     CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, GotoBody, RecordKind, TaskOutcomeBody, ViaBody,
     decode_checkpoint, decode_task,
 };
+use crate::exec::RunError;
 use crate::graph::GraphInner;
 use crate::node::{Command, Goto, Send, TaskError};
 use crate::state::State;
@@ -73,10 +73,10 @@ pub(crate) async fn restore_record<S: State>(
 
     let mut last = None;
     for link in &chain {
-        if let Some(previous) = previous {
-            if link.parent != Some(previous) {
-                return Err(corrupt(link.id, "the checkpoint chain is broken").into());
-            }
+        if let Some(previous) = previous
+            && link.parent != Some(previous)
+        {
+            return Err(corrupt(link.id, "the checkpoint chain is broken").into());
         }
         previous = Some(link.id);
         let body = decode_checkpoint(thread, link.id, &link.body)?;

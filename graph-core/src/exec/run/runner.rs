@@ -5,20 +5,21 @@ use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
-use super::dead_letter::letter_for;
-use super::event::EventSink;
+use super::ending::letter_for;
 use super::task::{Task, TaskDone, TaskOutcome, task_record, to_json};
-use super::{
-    Budget, BudgetKind, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunReport,
-    RunResult, TaskReport, Usage,
-};
 use crate::checkpoint::{
     CheckpointBodyRef, CheckpointId, CheckpointRecord, Checkpointer, Completion, Durability, JoinProgress, PendingTask,
     RecordKind, RollbackBody, SnapshotPolicy, Source, Stop, TaskRecord, Write, encode,
 };
+use crate::exec::event::EventSink;
+use crate::exec::{
+    Budget, BudgetKind, Event, Meter, NodeFailure, Outcome, PolicyEvent, RunConfig, RunError, RunHealth, RunReport,
+    RunResult, TaskReport, Usage,
+};
 use crate::graph::{CompiledGraph, GraphInner, NodeId};
+use crate::node::now_ms;
 use crate::node::{Interrupt, InterruptId, InterruptKind};
 use crate::policy::Breakers;
 use crate::state::State;
@@ -244,11 +245,11 @@ impl<'g, S: State> Runner<'g, S> {
                 self.meter_step(&fresh);
             }
             if let Some(outcome) = self.unfinished_outcome() {
-                if let Outcome::Failed { node, error } = &outcome {
-                    if !self.pos.completed.is_empty() {
-                        let (node, error) = (node.clone(), error.clone());
-                        return Box::pin(self.roll_back(node, error)).await;
-                    }
+                if let Outcome::Failed { node, error } = &outcome
+                    && !self.pos.completed.is_empty()
+                {
+                    let (node, error) = (node.clone(), error.clone());
+                    return Box::pin(self.roll_back(node, error)).await;
                 }
                 self.save_task_records(unsaved).await?;
                 break outcome;
@@ -410,7 +411,7 @@ impl<'g, S: State> Runner<'g, S> {
         });
         if let Some(letter) = letter_for(self.graph, &self.thread, self.pos.checkpoint, outcome, attempts) {
             saver.put_dead_letter(letter).await?;
-            super::metrics::dead_letter();
+            crate::exec::metrics::dead_letter();
         } else if *outcome == Outcome::Completed && self.restored && saver.dead_letter(&self.thread).await?.is_some() {
             // Resumed to completion some other way than `requeue`.
             saver.remove_dead_letter(&self.thread).await?;
@@ -645,10 +646,6 @@ pub(crate) fn stop_interrupts(checkpoint: CheckpointId, stop: &Stop) -> Vec<Inte
         kind: InterruptKind::Before,
     });
     after.chain(before).collect()
-}
-
-pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 impl<'g, S: State> Runner<'g, S> {

@@ -106,11 +106,11 @@ async fn collect(saver: &dyn Checkpointer, thread: &str) -> Result<Option<Trace>
                 previous = writers;
             }
             CheckpointSource::Rollback => {
-                if let (Some(rollback), Some(undo)) = (&view.rollback, writers.first()) {
-                    if let Some(undone) = rollback.compensated.last() {
-                        trace.mark(undo, Mark::Compensator, None);
-                        trace.edge(undone, undo, "compensate");
-                    }
+                if let (Some(rollback), Some(undo)) = (&view.rollback, writers.first())
+                    && let Some(undone) = rollback.compensated.last()
+                {
+                    trace.mark(undo, Mark::Compensator, None);
+                    trace.edge(undone, undo, "compensate");
                 }
             }
             _ => {}

@@ -2,42 +2,10 @@
 //! their retries, kept in the checkpointer for an operator to list, requeue
 //! or purge.
 
-use super::runner::now_ms;
-use super::{Outcome, Resume, RunError, RunResult};
-use crate::checkpoint::{CheckpointId, Checkpointer, DeadLetter};
-use crate::graph::{CompiledGraph, GraphInner};
+use crate::checkpoint::{Checkpointer, DeadLetter};
+use crate::exec::{Outcome, Resume, RunError, RunResult};
+use crate::graph::CompiledGraph;
 use crate::state::State;
-
-/// The letter for a run that ended with `outcome`, if it is a dead end:
-/// `attempts` of the failed task when known. A rollback's failed node made
-/// as many attempts as its retry policy allows when its error was retryable,
-/// else one.
-pub(crate) fn letter_for<S: State>(
-    graph: &GraphInner<S>,
-    thread: &str,
-    checkpoint: CheckpointId,
-    outcome: &Outcome,
-    attempts: Option<u32>,
-) -> Option<DeadLetter> {
-    let (node, error, ended) = match outcome {
-        Outcome::Failed { node, error } => (node, error, "failed"),
-        Outcome::RolledBack { failed_node, error, .. } => (failed_node, error, "rolled back"),
-        _ => return None,
-    };
-    let attempts = attempts.unwrap_or_else(|| {
-        let allowed = graph.node_id(node).map_or(1, |id| graph.nodes[id].policy.retry.max_attempts);
-        if error.kind.is_retryable() { allowed } else { 1 }
-    });
-    Some(DeadLetter {
-        thread: thread.to_owned(),
-        checkpoint: Some(checkpoint),
-        node: node.clone(),
-        error: error.clone(),
-        attempts,
-        outcome: ended.to_owned(),
-        at_ms: now_ms(),
-    })
-}
 
 impl<S: State> CompiledGraph<S> {
     fn dead_letter_store(&self, operation: &'static str) -> Result<&dyn Checkpointer, RunError> {
@@ -45,12 +13,14 @@ impl<S: State> CompiledGraph<S> {
     }
 
     /// The dead-letter queue: one letter per thread whose latest run ended
-    /// `Failed` or `RolledBack` after its retries, ordered by thread.
+    /// `Failed` or `RolledBack` after its retries, ordered by thread. A
+    /// damaged letter is left out here; the store's own
+    /// [`Checkpointer::dead_letters`] reports it by key.
     ///
     /// # Errors
     /// [`RunError::NoCheckpointer`], or the store's error.
     pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, RunError> {
-        Ok(self.dead_letter_store("dead_letters")?.dead_letters().await?)
+        Ok(self.dead_letter_store("dead_letters")?.dead_letters().await?.into_items())
     }
 
     /// Runs a dead-lettered thread again from its checkpoint, as
@@ -75,8 +45,9 @@ impl<S: State> CompiledGraph<S> {
         Ok(run)
     }
 
-    /// Removes the letters of `threads` (every letter when `None`), leaving
-    /// the threads themselves; returns how many were removed.
+    /// Removes the letters of `threads` (every letter when `None`, damaged
+    /// ones of a known thread included), leaving the threads themselves;
+    /// returns how many were removed.
     ///
     /// # Errors
     /// [`RunError::NoCheckpointer`], or the store's error.
@@ -84,7 +55,11 @@ impl<S: State> CompiledGraph<S> {
         let store = self.dead_letter_store("purge_dead_letters")?;
         let targets: Vec<String> = match threads {
             Some(threads) => threads.iter().map(|t| (*t).to_owned()).collect(),
-            None => store.dead_letters().await?.into_iter().map(|l| l.thread).collect(),
+            None => {
+                let listing = store.dead_letters().await?;
+                let damaged = listing.unreadable.into_iter().filter_map(|u| u.thread);
+                listing.items.into_iter().map(|l| l.thread).chain(damaged).collect()
+            }
         };
         let mut removed = 0;
         for thread in targets {

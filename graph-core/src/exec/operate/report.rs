@@ -4,7 +4,7 @@
 //!
 //! Reports are collected only when asked, with
 //! [`CompiledGraph::with_reports`](crate::graph::CompiledGraph::with_reports)
-//! or [`Run::report`](super::Run::report); runs that do not ask pay nothing.
+//! or [`Run::report`](crate::exec::Run::report); runs that do not ask pay nothing.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,12 +12,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::Outcome;
 use crate::checkpoint::TaskStatus;
+use crate::exec::Outcome;
 use crate::node::TaskError;
 
 /// What one invocation of a thread ran: each task's outcome, attempts,
-/// latency and cost, in [`RunResult::report`](super::RunResult::report).
+/// latency and cost, in [`RunResult::report`](crate::exec::RunResult::report).
 ///
 /// A report covers the tasks run by that invocation: a resume's report lists
 /// what the resume ran, not the tasks finished before it. The compensators a

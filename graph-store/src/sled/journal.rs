@@ -23,7 +23,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use stategraph_core::checkpoint::CheckpointError;
 
-use crate::sync;
+use super::sync;
 
 /// One change to the database.
 #[derive(Debug)]

@@ -5,8 +5,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use super::runner::{Completed, Runner};
 use super::task::{Task, TaskDone, TaskOutcome, Via};
-use super::{Degraded, Event, FallbackUsed, NodeFailure, PolicyEvent, RunError, Skipped};
 use crate::checkpoint::Write;
+use crate::exec::{Degraded, Event, FallbackUsed, NodeFailure, PolicyEvent, RunError, Skipped};
 use crate::graph::{GraphInner, NodeId, Target};
 use crate::node::Goto;
 use crate::state::State;

@@ -1,6 +1,5 @@
 //! [`SledSaver`]: the [`Checkpointer`] on sled.
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,14 +8,15 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use stategraph_core::checkpoint::{
-    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, Durability, HistoryQuery, RecordKind,
-    SnapshotPolicy, TaskRecord,
+    CheckpointError, CheckpointId, CheckpointRecord, Checkpointer, DeadLetter, DeadLetterChange, Durability,
+    HistoryQuery, Listing, SnapshotPolicy, TaskRecord, ThreadWrite, Unreadable,
 };
 
-use crate::envelope::{Kind, open, seal};
-use crate::flush::GroupFlush;
-use crate::journal::{Journal, Op};
-use crate::keys;
+use super::group_commit::GroupFlush;
+use super::journal::{Journal, Op};
+use super::keys;
+use crate::codec::envelope::{Kind, open, seal};
+use crate::codec::retention;
 
 /// How a [`SledSaver`] opens its database.
 #[derive(Clone, Debug)]
@@ -228,26 +228,12 @@ impl SledSaver {
     /// Damaged records; store failures.
     pub async fn prune(&self, thread: &str, keep_last: usize) -> Result<usize, CheckpointError> {
         let all = self.history(thread, HistoryQuery::all()).await?;
-        let keep_last = keep_last.max(1);
-        let mut keep: BTreeSet<CheckpointId> = BTreeSet::new();
-        for record in all.iter().take(keep_last) {
-            let mut at = Some(record);
-            while let Some(record) = at {
-                if !keep.insert(record.id) {
-                    break;
-                }
-                at = match record.kind {
-                    RecordKind::Snapshot => None,
-                    RecordKind::Delta => record.parent.and_then(|p| all.iter().find(|r| r.id == p)),
-                };
-            }
-        }
         let mut ops = Vec::new();
         let mut removed = 0;
-        for record in all.iter().filter(|r| !keep.contains(&r.id)) {
-            ops.push(Op::Remove(keys::checkpoint(thread, record.id.as_u64())));
-            let start = keys::task(thread, record.id.as_u64(), 0);
-            let end = keys::task(thread, record.id.as_u64(), u32::MAX);
+        for id in retention::removable(&all, keep_last) {
+            ops.push(Op::Remove(keys::checkpoint(thread, id.as_u64())));
+            let start = keys::task(thread, id.as_u64(), 0);
+            let end = keys::task(thread, id.as_u64(), u32::MAX);
             for entry in self.db.range(start..=end) {
                 ops.push(Op::Remove(entry.map_err(store_error)?.0.to_vec()));
             }
@@ -272,14 +258,6 @@ impl SledSaver {
             // `Exit` writes once, at the end of a run: make that write durable.
             _ => self.flush().await,
         }
-    }
-
-    /// Journals and applies `ops` and counts their values as written.
-    fn write_counted(&self, ops: Vec<Op>) -> Result<(), CheckpointError> {
-        let bytes = written_bytes(&ops);
-        self.write(ops)?;
-        self.written.fetch_add(bytes, Ordering::Relaxed);
-        Ok(())
     }
 
     fn read_checkpoint(&self, thread: &str, key: &[u8], value: &[u8]) -> Result<CheckpointRecord, CheckpointError> {
@@ -330,52 +308,48 @@ fn store_error(e: sled::Error) -> CheckpointError {
 
 #[async_trait]
 impl Checkpointer for SledSaver {
-    async fn put_checkpoint(
-        &self,
-        thread: &str,
-        checkpoint: CheckpointRecord,
-        tasks: Vec<TaskRecord>,
-        durability: Durability,
-    ) -> Result<(), CheckpointError> {
-        let id = checkpoint.id.as_u64();
-        let key = keys::checkpoint(thread, id);
-        let conflict = || CheckpointError::Conflict { thread: thread.to_owned(), checkpoint: checkpoint.id };
-        let value = seal(Kind::Checkpoint, &checkpoint);
-        let mut ops = Vec::with_capacity(tasks.len() + 1);
+    async fn put(&self, thread: &str, write: ThreadWrite, durability: Durability) -> Result<(), CheckpointError> {
+        let ThreadWrite { checkpoint, tasks, dead_letter, .. } = write;
+        let mut ops = Vec::with_capacity(tasks.len() + 2);
         for task in &tasks {
             let (k, v) = (keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task));
             ops.push(Op::Insert(k, v));
         }
-        ops.push(Op::Insert(key.clone(), value));
-        let bytes = written_bytes(&ops);
-        // Written only if the checkpoint is absent: one frame, one sync.
-        self.journal.commit(&self.db, ops, Some(&key))?.map_err(|_| conflict())?;
-        self.written.fetch_add(bytes, Ordering::Relaxed);
-        self.settle(durability).await?;
-        if let Some(keep) = self.keep_last {
-            // The latest checkpoint and its chain are always kept, so a
-            // pending interrupt or an unfinished run can still resume.
-            if id % 64 == 0 {
-                self.prune(thread, keep).await?;
+        match dead_letter {
+            DeadLetterChange::File(letter) => {
+                let letter = DeadLetter { thread: thread.to_owned(), ..letter };
+                ops.push(Op::Insert(keys::prefix(keys::DEAD_LETTER, thread), seal(Kind::DeadLetter, &letter)));
             }
+            DeadLetterChange::Remove => ops.push(Op::Remove(keys::prefix(keys::DEAD_LETTER, thread))),
+            _ => {}
         }
-        Ok(())
-    }
-
-    async fn put_tasks(
-        &self,
-        thread: &str,
-        tasks: Vec<TaskRecord>,
-        durability: Durability,
-    ) -> Result<(), CheckpointError> {
-        if tasks.is_empty() {
+        let mut absent = None;
+        let mut pruned = None;
+        if let Some(checkpoint) = &checkpoint {
+            let key = keys::checkpoint(thread, checkpoint.id.as_u64());
+            ops.push(Op::Insert(key.clone(), seal(Kind::Checkpoint, checkpoint)));
+            absent = Some((key, checkpoint.id));
+            // Retention runs every 64 checkpoints of a thread.
+            pruned = self.keep_last.filter(|_| checkpoint.id.as_u64() % 64 == 0);
+        }
+        if ops.is_empty() {
             return Ok(());
         }
-        let ops = tasks
-            .iter()
-            .map(|task| Op::Insert(keys::task(thread, task.checkpoint.as_u64(), task.task), seal(Kind::Task, task)));
-        self.write_counted(ops.collect())?;
-        self.settle(durability).await
+        let bytes = written_bytes(&ops);
+        // With a checkpoint, written only if it is absent: one frame, one sync.
+        let key = absent.as_ref().map(|(key, _)| &key[..]);
+        if self.journal.commit(&self.db, ops, key)?.is_err() {
+            let checkpoint = absent.map_or(CheckpointId::new(0), |(_, id)| id);
+            return Err(CheckpointError::Conflict { thread: thread.to_owned(), checkpoint });
+        }
+        self.written.fetch_add(bytes, Ordering::Relaxed);
+        self.settle(durability).await?;
+        if let Some(keep) = pruned {
+            // The latest checkpoint and its chain are always kept, so a
+            // pending interrupt or an unfinished run can still resume.
+            self.prune(thread, keep).await?;
+        }
+        Ok(())
     }
 
     async fn checkpoint(
@@ -430,21 +404,28 @@ impl Checkpointer for SledSaver {
         Ok(out)
     }
 
-    async fn threads(&self) -> Result<Vec<String>, CheckpointError> {
+    async fn threads(&self) -> Result<Listing<String>, CheckpointError> {
         // One seek per thread: from a thread's first checkpoint key, jump
         // past all of its keys to the next thread's.
-        let mut out = Vec::new();
+        let mut out = Listing::default();
         let mut from = vec![keys::CHECKPOINT];
         while let Some(entry) = self.db.range(from..).next() {
             let (key, _) = entry.map_err(store_error)?;
             if key.first() != Some(&keys::CHECKPOINT) {
                 break;
             }
-            let Some((thread, _)) = keys::split(&key) else {
-                return Err(CheckpointError::corrupt("?", None, "a checkpoint key does not decode"));
-            };
-            from = keys::prefix_end(&keys::prefix(keys::CHECKPOINT, &thread));
-            out.push(thread);
+            match keys::split(&key) {
+                Some((thread, _)) => {
+                    from = keys::prefix_end(&keys::prefix(keys::CHECKPOINT, &thread));
+                    out.items.push(thread);
+                }
+                None => {
+                    // Reported, then passed: the next key is the least one above it.
+                    out.unreadable.push(Unreadable::new(keys::describe(&key), None, "the key names no thread"));
+                    from = key.to_vec();
+                    from.push(0);
+                }
+            }
         }
         Ok(out)
     }
@@ -463,18 +444,25 @@ impl Checkpointer for SledSaver {
         self.flush().await
     }
 
-    async fn put_dead_letter(&self, letter: DeadLetter) -> Result<(), CheckpointError> {
-        let (k, v) = (keys::prefix(keys::DEAD_LETTER, &letter.thread), seal(Kind::DeadLetter, &letter));
-        self.write_counted(vec![Op::Insert(k, v)])?;
-        self.flush().await
-    }
-
-    async fn dead_letters(&self) -> Result<Vec<DeadLetter>, CheckpointError> {
-        let mut out = Vec::new();
+    async fn dead_letters(&self) -> Result<Listing<DeadLetter>, CheckpointError> {
+        let mut out = Listing::default();
         for entry in self.db.scan_prefix([keys::DEAD_LETTER]) {
             let (key, value) = entry.map_err(store_error)?;
-            let thread = keys::split(&key).map(|(t, _)| t).unwrap_or_default();
-            out.push(open(Kind::DeadLetter, &value).map_err(|r| CheckpointError::corrupt(&thread, None, r))?);
+            let thread = keys::split(&key).filter(|(_, rest)| rest.is_empty()).map(|(t, _)| t);
+            let letter = match &thread {
+                Some(thread) => open::<DeadLetter>(Kind::DeadLetter, &value).and_then(|letter| {
+                    if letter.thread == *thread {
+                        Ok(letter)
+                    } else {
+                        Err(format!("the letter names thread {:?}", letter.thread))
+                    }
+                }),
+                None => Err("the key names no thread".to_owned()),
+            };
+            match letter {
+                Ok(letter) => out.items.push(letter),
+                Err(reason) => out.unreadable.push(Unreadable::new(keys::describe(&key), thread, reason)),
+            }
         }
         Ok(out)
     }
@@ -509,5 +497,12 @@ impl SledSaver {
     #[doc(hidden)]
     pub fn raw_checkpoint_key(&self, thread: &str, id: CheckpointId) -> (Vec<u8>, &sled::Db) {
         (keys::checkpoint(thread, id.as_u64()), &self.db)
+    }
+
+    /// The key of `thread`'s dead letter, and the database, for tests that
+    /// damage records on purpose.
+    #[doc(hidden)]
+    pub fn raw_dead_letter_key(&self, thread: &str) -> (Vec<u8>, &sled::Db) {
+        (keys::prefix(keys::DEAD_LETTER, thread), &self.db)
     }
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use super::metrics::NodeMetrics;
 use super::runner::{Position, Runner, records_for};
 use super::task::{TaskDone, TaskEnv, TaskOutcome, run_task};
-use super::{Event, RunError, TaskReport};
 use crate::checkpoint::{CheckpointError, Durability};
+use crate::exec::metrics::NodeMetrics;
+use crate::exec::{Event, RunError, TaskReport};
 use crate::node::BoxFuture;
 use crate::state::State;
 
@@ -136,12 +136,12 @@ impl<S: State> Runner<'_, S> {
                     unsaved.push(i);
                     progressed = true;
                 }
-                if let Some(save) = saving.as_mut() {
-                    if let Poll::Ready(result) = save.as_mut().poll(cx) {
-                        saving = None;
-                        result?;
-                        progressed = true;
-                    }
+                if let Some(save) = saving.as_mut()
+                    && let Poll::Ready(result) = save.as_mut().poll(cx)
+                {
+                    saving = None;
+                    result?;
+                    progressed = true;
                 }
                 if early && saving.is_none() && !unsaved.is_empty() && !running.is_empty() {
                     let records = records_of(&mem::take(&mut unsaved), done)?;
