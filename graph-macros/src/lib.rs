@@ -34,6 +34,7 @@ use proc_macro::TokenStream;
 /// | `#[reducer(append)]` | appends | `Vec`, `VecDeque`, `String` |
 /// | `#[reducer(add)]` | adds | numbers (`AddAssign`) |
 /// | `#[reducer(merge)]` | key by key, a written key replaces | `BTreeMap`, `HashMap` |
+/// | `#[reducer(messages)]` | appends, but a message with a known id replaces it (or, a removal, removes it): LangGraph's `add_messages` | `Vec<M>`, `M: MessageId` |
 /// | `#[reducer(with = path::to::f)]` | `f(&mut current, written)` | any, with `f: fn(&mut T, T)` |
 ///
 /// Two tasks of one super-step writing the same last-value field (or

@@ -5,9 +5,11 @@
 //! `#[derive(State)]` writes both; the trait also stands without the macro.
 
 mod input;
+mod messages;
 mod reducer;
 mod traits;
 
 pub use input::Input;
+pub use messages::{MessageId, Messages};
 pub use reducer::{Add, Append, LastValue, Merge, Overwrites, Reducer, reduce, set};
 pub use traits::State;

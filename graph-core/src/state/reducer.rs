@@ -7,13 +7,14 @@ use serde::{Deserialize, Serialize};
 
 /// How a field merges a written value into its current value.
 ///
-/// The built-in reducers are [`LastValue`], [`Append`], [`Add`] and [`Merge`];
+/// The built-in reducers are [`LastValue`], [`Append`], [`Add`], [`Merge`]
+/// and [`Messages`](super::Messages);
 /// `#[reducer(with = path)]` uses a plain `fn(&mut T, T)`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot merge a field of type `{T}`",
     label = "`{Self}` cannot merge this type",
     note = "`append` takes a `Vec`, `VecDeque` or `String`; `add` a number (`AddAssign`); `merge` a `BTreeMap` or \
-            `HashMap`; `with = path` takes any `fn(&mut T, T)`"
+            `HashMap`; `messages` a `Vec` of a type implementing `MessageId`; `with = path` takes any `fn(&mut T, T)`"
 )]
 pub trait Reducer<T> {
     /// Merges `update` into `current`.

@@ -109,7 +109,7 @@ impl<'a> Field<'a> {
         let mut reducer: Option<Reducer> = None;
         for attr in field.attrs.iter().filter(|a| a.path().is_ident("reducer")) {
             if let syn::Meta::Path(_) = attr.meta {
-                errors.spanned(attr, "expected `#[reducer(append)]`, `add`, `merge` or `with = path`");
+                errors.spanned(attr, "expected `#[reducer(append)]`, `add`, `merge`, `messages` or `with = path`");
                 continue;
             }
             let parsed = attr.parse_nested_meta(|meta| {
@@ -137,6 +137,7 @@ fn parse_reducer(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Reducer> 
         "append" => builtin("Append"),
         "add" => builtin("Add"),
         "merge" => builtin("Merge"),
+        "messages" => builtin("Messages"),
         "last_value" => Ok(Reducer::LastValue),
         "with" => {
             let value = meta.value()?;
@@ -153,4 +154,4 @@ fn parse_reducer(meta: &syn::meta::ParseNestedMeta<'_>) -> syn::Result<Reducer> 
 }
 
 const UNKNOWN_REDUCER: &str =
-    "expected `append`, `add`, `merge`, `last_value` or `with = path::to::fn` (a `fn(&mut T, T)`)";
+    "expected `append`, `add`, `merge`, `messages`, `last_value` or `with = path::to::fn` (a `fn(&mut T, T)`)";

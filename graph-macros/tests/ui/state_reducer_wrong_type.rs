@@ -6,6 +6,9 @@ struct Chat {
     turns: u64,
     #[reducer(merge)]
     names: Vec<String>,
+    // `String` has no message id.
+    #[reducer(messages)]
+    history: Vec<String>,
 }
 
 fn main() {}
