@@ -83,3 +83,50 @@ fn approval_example_ends_each_way_and_resumes_by_thread_id() {
     assert!(step(&["request", "--thread", "r1"]).contains("waiting for approval"));
     assert!(step(&["reject", "--thread", "r1", "--comment", "dup"]).contains("not done: rejected (dup)"));
 }
+
+/// The agent against its scripted provider: each of the reliability
+/// lesson's five failure modes met and handled, with exact counts (the
+/// script is fixed, so they are).
+#[test]
+fn agent_example_handles_each_failure_mode_and_counts_it() {
+    let mut command = example("agent");
+    command.arg("--json");
+    let counts: serde_json::Value = serde_json::from_str(run(command).trim()).unwrap();
+    let expect = |section: &str, value: serde_json::Value| assert_eq!(counts[section], value, "{section}: {counts}");
+    // 429 (Retry-After waited out), 500 and a hang cut by the timeout, two
+    // retries between them, then the backup model.
+    expect(
+        "llm_api",
+        serde_json::json!({
+            "rate_limited": 1, "server_errors": 1, "timeouts": 1, "retries": 2,
+            "retry_after_waits": 1, "retry_after_respected": true, "failovers": 1,
+        }),
+    );
+    // The third identical search is not run: a warning, the tool withdrawn,
+    // temperature 0, and the next call is another tool.
+    expect(
+        "loop",
+        serde_json::json!({ "identical_calls": 3, "loop_breaks": 1, "temperature_after": 0.0, "next_action": "fetch_page" }),
+    );
+    // Stopped on cost (from the provider's token usage), resumed with a
+    // larger budget, and finished.
+    expect(
+        "budget",
+        serde_json::json!({ "stops": 1, "limit": "cost", "resumed": 1, "completed": true, "billed_usd": 0.022294 }),
+    );
+    // search: retried, then its mirror; fetch_page: retried, then the cache,
+    // then the failure told to the planner, which replanned.
+    expect(
+        "tool",
+        serde_json::json!({
+            "search_failures": 3, "search_retries": 2, "alternative_tool": 1,
+            "fetch_failures": 2, "fetch_retries": 1, "cache_misses": 1, "reported_to_agent": 1, "replanned": true,
+        }),
+    );
+    // Two answers off the contract: a retry that carried the feedback, the
+    // reviewer, then a human.
+    expect(
+        "quality",
+        serde_json::json!({ "contract_violations": 2, "retries_with_feedback": 1, "reviewer_escalations": 1, "human_approvals": 1 }),
+    );
+}

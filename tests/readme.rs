@@ -40,6 +40,12 @@ const COMMANDS: &[(&str, Plan)] = &[
     ),
     ("cargo run --bin stategraph -- --store ./stategraph-invoices threads", Plan::Run(&["resilient-1-5 "])),
     (
+        "cargo run --example agent",
+        Plan::Run(&[
+            "quality failure     2 contract violations -> 1 retry with feedback, reviewer 1, human approval 1",
+        ]),
+    ),
+    (
         "cargo run --bin stategraph -- --store ./stategraph-invoices history --thread resilient-1-5",
         Plan::Run(&["degraded: match_po"]),
     ),
