@@ -5,7 +5,7 @@ use std::fmt;
 /// damaged record hides nothing else.
 ///
 /// ```
-/// use stategraph_core::checkpoint::{Listing, Unreadable};
+/// use stategraph::checkpoint::{Listing, Unreadable};
 ///
 /// let mut listing = Listing::from(vec!["t1".to_string()]);
 /// listing.unreadable.push(Unreadable::new("c\"t2\"", Some("t2".into()), "the checksum does not match"));

@@ -142,7 +142,7 @@ impl HistoryQuery {
 /// checkpoint without its letter.
 ///
 /// ```
-/// # use stategraph_core::checkpoint::{CheckpointId, CheckpointRecord, DeadLetterChange, RecordKind, ThreadWrite};
+/// # use stategraph::checkpoint::{CheckpointId, CheckpointRecord, DeadLetterChange, RecordKind, ThreadWrite};
 /// # let record = CheckpointRecord { id: CheckpointId::new(1), parent: None, step: 0, created_at_ms: 0,
 /// #     kind: RecordKind::Snapshot, body: Vec::new() };
 /// let write = ThreadWrite::checkpoint(record).with_dead_letter(DeadLetterChange::Remove);

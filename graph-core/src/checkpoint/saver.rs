@@ -18,7 +18,7 @@ use super::{
 /// return once they are written and reach stable storage a little later.
 ///
 /// ```
-/// use stategraph_core::checkpoint::{Checkpointer, CheckpointId, CheckpointRecord, Durability, MemorySaver, RecordKind};
+/// use stategraph::checkpoint::{Checkpointer, CheckpointId, CheckpointRecord, Durability, MemorySaver, RecordKind};
 ///
 /// # tokio_test();
 /// # fn tokio_test() {
@@ -35,7 +35,7 @@ use super::{
 /// saver.put_checkpoint("t1", record.clone(), Vec::new(), Durability::Sync).await?;
 /// assert_eq!(saver.checkpoint("t1", None).await?, Some(record));
 /// assert_eq!(saver.threads().await?.items, vec!["t1".to_string()]);
-/// # Ok::<_, stategraph_core::checkpoint::CheckpointError>(())
+/// # Ok::<_, stategraph::checkpoint::CheckpointError>(())
 /// # }).unwrap();
 /// # }
 /// ```

@@ -61,7 +61,7 @@ impl RunConfig {
 /// How to continue an interrupted or failed run.
 ///
 /// ```
-/// # use stategraph_core::exec::Resume;
+/// # use stategraph::exec::Resume;
 /// let go_on = Resume::new();                   // after interrupt_before/after, or a failure
 /// let answer = Resume::value("approved");      // the one pending `ctx.interrupt`
 /// let named = Resume::new().to("7-0-0", 42).to("7-1-0", "yes"); // several, by id

@@ -12,8 +12,8 @@ use crate::state::State;
 /// picks one branch with [`select`](Route::select). By hand:
 ///
 /// ```
-/// # use stategraph_core::graph::{Branch, Route, Selected, END};
-/// # use stategraph_core::state::State;
+/// # use stategraph::graph::{Branch, Route, Selected, END};
+/// # use stategraph::state::State;
 /// enum Review {
 ///     Approved,
 ///     Rejected,

@@ -58,7 +58,7 @@ impl fmt::Display for ErrorKind {
 /// otherwise with [`NodeError::permanent`] and its siblings:
 ///
 /// ```
-/// use stategraph_core::node::{ErrorKind, NodeError, NodeResult};
+/// use stategraph::node::{ErrorKind, NodeError, NodeResult};
 ///
 /// fn parse(amount: &str) -> NodeResult<u32> {
 ///     amount.parse::<u32>().map_err(NodeError::permanent)

@@ -95,8 +95,8 @@ pub mod marker {
 /// before its `async move` block, so that the future borrows nothing.
 ///
 /// ```
-/// # use stategraph_core::node::{Ctx, NodeFn, NodeResult};
-/// # use stategraph_core::state::State;
+/// # use stategraph::node::{Ctx, NodeFn, NodeResult};
+/// # use stategraph::state::State;
 /// # fn demo<S: State>() {
 /// async fn noop<S: State>(_state: &S, _ctx: &Ctx) -> NodeResult<S::Update> {
 ///     Ok(Default::default())

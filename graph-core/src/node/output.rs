@@ -7,8 +7,8 @@ use crate::state::State;
 /// plus targets, in addition to the node's static edges.
 ///
 /// ```
-/// # use stategraph_core::node::{Command, Send};
-/// # use stategraph_core::state::State;
+/// # use stategraph::node::{Command, Send};
+/// # use stategraph::state::State;
 /// # fn demo<S: State>(update: S::Update, item: S) -> Command<S> {
 /// Command::new(update).goto("review").send(Send::new("summarise", item))
 /// # }

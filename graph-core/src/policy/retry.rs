@@ -9,7 +9,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use stategraph_core::policy::RetryPolicy;
+/// use stategraph::policy::RetryPolicy;
 ///
 /// let policy = RetryPolicy::new(4).initial(Duration::from_secs(1)).jitter(false);
 /// assert_eq!(policy.delay(1, 0), Duration::from_secs(1)); // after the first failure

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 /// Usually written by `#[derive(State)]`; by hand it looks like this:
 ///
 /// ```
-/// use stategraph_core::state::{Append, Overwrites, State, reduce, set};
+/// use stategraph::state::{Append, Overwrites, State, reduce, set};
 /// use serde::{Deserialize, Serialize};
 ///
 /// #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -103,12 +103,12 @@ pub struct StoreStats {
 /// process and resume by thread id.
 ///
 /// ```
-/// use stategraph_core::checkpoint::Checkpointer;
-/// use stategraph_store::SledSaver;
+/// use stategraph::checkpoint::Checkpointer;
+/// use stategraph::SledSaver;
 ///
 /// let saver = SledSaver::temporary()?;
 /// assert_eq!(saver.snapshot_policy().interval, 64);
-/// # Ok::<_, stategraph_core::checkpoint::CheckpointError>(())
+/// # Ok::<_, stategraph::checkpoint::CheckpointError>(())
 /// ```
 pub struct SledSaver {
     db: Arc<sled::Db>,

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```
 /// use std::time::Duration;
-/// use stategraph_core::exec::Budget;
+/// use stategraph::exec::Budget;
 ///
 /// // The reliability lesson's starting point: 50 calls, 5 minutes, $5.
 /// let budget = Budget::new().steps(50).time(Duration::from_secs(300)).cost(5.0);

@@ -62,9 +62,9 @@ struct Job<S: State> {
 /// breaker for all of them. Memory is bounded by `workers + queue` runs.
 ///
 /// ```
-/// use stategraph_core::exec::{Engine, EngineConfig};
-/// # use stategraph_core::{StateGraph, START, END};
-/// # use stategraph_core::state::{State, Overwrites, set};
+/// use stategraph::exec::{Engine, EngineConfig};
+/// # use stategraph::{StateGraph, START, END};
+/// # use stategraph::state::{State, Overwrites, set};
 /// # #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 /// # struct S { n: i64 }
 /// # #[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]

@@ -97,7 +97,7 @@ pub struct Percentiles<T> {
 /// `None` when there are no samples or `p` is not within 0..=100.
 ///
 /// ```
-/// use stategraph_core::exec::percentile;
+/// use stategraph::exec::percentile;
 /// let samples: Vec<u32> = (1..=10).collect();
 /// assert_eq!(percentile(&samples, 50.0), Some(5));
 /// assert_eq!(percentile(&samples, 95.0), Some(10));
@@ -165,7 +165,7 @@ impl Tally {
 /// percentiles and failure reasons.
 ///
 /// ```
-/// # use stategraph_core::exec::{ReportSummary, RunReport};
+/// # use stategraph::exec::{ReportSummary, RunReport};
 /// # fn reports() -> Vec<RunReport> { Vec::new() }
 /// let summary: ReportSummary = reports().iter().collect();
 /// for node in summary.nodes() {
