@@ -34,6 +34,23 @@
 //! The macros write what a graph can also be given by hand: the
 //! [`State`](trait@State) trait, [`StateGraph::add_node`] with any
 //! `async fn`, and [`Route`](trait@Route) (see their docs).
+//!
+//! ## The guide
+//!
+//! [`guide`] explains the concepts in order, each with an example that
+//! runs: [state and reducers](guide::state_and_reducers),
+//! [nodes](guide::nodes), [edges and routes](guide::edges_and_routes),
+//! [super-steps](guide::super_steps),
+//! [checkpoints and threads](guide::checkpoints_and_threads),
+//! [interrupts](guide::interrupts), [policies](guide::policies),
+//! [stores](guide::stores) and [scaling out](guide::scaling_out).
+//!
+//! Where things live: [`state`] (the `State` trait, reducers), [`node`](mod@node)
+//! (`Ctx`, errors, `Command`, resources), [`graph`] (the builder and the
+//! compiled graph), [`exec`] (runs, events, budgets, the engine, reports),
+//! [`policy`] (retry, breakers), [`checkpoint`] (the store trait, records,
+//! `MemorySaver`), and `SledSaver` at the root; [`prelude`] has what a
+//! graph usually needs.
 
 pub use stategraph_core::{
     BuildError, CheckpointError, CheckpointId, Checkpointer, Command, CompiledGraph, Ctx, Durability, END, Event,
@@ -46,6 +63,8 @@ pub use stategraph_macros::{Route, State, node};
 /// The embedded sled store, the default checkpointer for durable runs.
 #[cfg(feature = "sled")]
 pub use stategraph_store::{SledConfig, SledSaver, StoreStats};
+
+pub mod guide;
 
 /// What a graph usually needs, in one `use stategraph::prelude::*;`.
 pub mod prelude {
