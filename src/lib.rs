@@ -78,7 +78,7 @@ pub mod prelude {
         ApprovalRequest, Command, Ctx, Decision, ErrorKind, Interrupt, NodeError, NodeResult, Res, Risk, Send, Verdict,
     };
     pub use crate::policy::{BreakerConfig, BreakerState, Breakers, NodePolicy, RetryPolicy};
-    pub use crate::state::{Input, State};
+    pub use crate::state::{Input, MessageId, State};
     #[cfg(feature = "sled")]
     pub use crate::{SledConfig, SledSaver};
     pub use serde::{Deserialize, Serialize};
